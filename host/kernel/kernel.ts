@@ -1,0 +1,596 @@
+// The kernel: process table, routing with capability checks, per-request timers, system
+// modules, and the lifecycle of process instances (run, exit, on-exit, restart, spawn).
+// It runs on the main thread and never blocks on a process: every process is a worker.
+
+import { randomFillSync } from 'node:crypto';
+import type {
+  Address,
+  Capability,
+  Delivery,
+  Generation,
+  KernelMessage,
+  LazyLoadBlob,
+  Message,
+  OnExit,
+  ProcessId,
+  Request,
+} from '../types.js';
+import { addrStr, isKimapSafe, isWellFormedPid, MESSAGING, NETWORK, packageStr, pidStr } from './address.js';
+import { CapabilityStore } from './capabilities.js';
+import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
+import { ProcessSlot } from './process-slot.js';
+import { RestartBackoff } from './restart-backoff.js';
+import type { StateStore } from './state-store.js';
+import type { KernelCall, WorkerToKernel } from '../process/wire-protocol.js';
+import type { PreparedComponent } from '../loader/transpile-cache.js';
+import type { Drive } from '../package/drive.js';
+
+/** Sources the runtime exempts from the capability check. */
+const CAP_EXEMPT = new Set(['kernel:distro:sys', 'state:distro:sys', 'vfs:distro:sys']);
+const KERNEL_PID: ProcessId = { processName: 'kernel', packageName: 'distro', publisherNode: 'sys' };
+const VFS_PID: ProcessId = { processName: 'vfs', packageName: 'distro', publisherNode: 'sys' };
+/** setTimeout's limit; longer timeouts never fire in practice */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface ProcessSpec {
+  pid: ProcessId;
+  generation: Generation;
+  /** drive path of the wasm, e.g. `/pkg:pub/pkg/x.wasm` */
+  wasmPath: string;
+  onExit: OnExit;
+  public: boolean;
+}
+
+interface ProcessRecord extends ProcessSpec {
+  key: string;
+  slot: ProcessSlot;
+  running: boolean;
+  backoff: RestartBackoff;
+  pendingCalls: number;
+}
+
+interface ModuleEntry {
+  module: SystemModule;
+  key: string;
+  capExempt: boolean;
+}
+
+interface PendingTimer {
+  handle: NodeJS.Timeout;
+  originalTarget: Address;
+  request: Request;
+  blob: LazyLoadBlob | undefined;
+}
+
+export interface KernelOptions {
+  nodeName: string;
+  printLine: (verbosity: number, line: string) => void;
+  state: StateStore;
+  drive: Drive;
+  prepare: (bytes: Uint8Array, generation: Generation, label: string) => Promise<PreparedComponent>;
+  onPersistNeeded: () => void;
+}
+
+export class Kernel {
+  readonly node: string;
+  readonly caps: CapabilityStore;
+  private readonly processes = new Map<string, ProcessRecord>();
+  private readonly modules = new Map<string, ModuleEntry>();
+  /** module name (either era) -> entry, with the era each name belongs to */
+  private readonly moduleNames = new Map<string, { entry: ModuleEntry; era: Generation | 'both' }>();
+  private readonly timers = new Map<string, PendingTimer>();
+  private readonly exitListeners: Array<(pid: ProcessId) => void> = [];
+  private readonly idBuf = new BigUint64Array(1);
+  private stopping = false;
+
+  constructor(private readonly opts: KernelOptions) {
+    this.node = opts.nodeName;
+    this.caps = new CapabilityStore(() => opts.onPersistNeeded());
+  }
+
+  // ---------------------------------------------------------------- addresses and prints
+
+  private addr(pid: ProcessId): Address {
+    return { node: this.node, process: pid };
+  }
+
+  private messagingCap(pid: ProcessId): Capability {
+    return { issuer: this.addr(pid), params: MESSAGING };
+  }
+
+  print(verbosity: number, line: string): void {
+    this.opts.printLine(verbosity, line);
+  }
+
+  private processPrint(pid: ProcessId, verbosity: number, text: string): void {
+    this.opts.printLine(verbosity, `${packageStr(pid)}: ${text}`);
+  }
+
+  private freshId(): bigint {
+    randomFillSync(this.idBuf);
+    return this.idBuf[0]!;
+  }
+
+  // ---------------------------------------------------------------- modules
+
+  registerModule(module: SystemModule, opts: { capExempt?: boolean } = {}): void {
+    const key = module.names.v1;
+    const entry: ModuleEntry = { module, key, capExempt: opts.capExempt ?? false };
+    this.modules.set(key, entry);
+    if (module.names.v0 === module.names.v1) {
+      this.moduleNames.set(module.names.v0, { entry, era: 'both' });
+    } else {
+      this.moduleNames.set(module.names.v0, { entry, era: 0 });
+      this.moduleNames.set(module.names.v1, { entry, era: 1 });
+    }
+  }
+
+  async startModules(): Promise<void> {
+    for (const entry of this.modules.values()) await entry.module.start(this.moduleContext(entry));
+  }
+
+  private moduleContext(entry: ModuleEntry): ModuleContext {
+    return {
+      node: this.node,
+      send: (msg) => this.sendFromModule(entry, msg),
+      respond: (req, response, blob) =>
+        void this.sendFromModule(entry, {
+          id: req.id,
+          target: req.rsvp ?? req.source,
+          message: { tag: 'response', val: [response, undefined] },
+          lazyLoadBlob: blob,
+        }),
+      generationOf: (pid) => this.processes.get(pidStr(pid))?.generation,
+      print: (v, text) => this.print(v, text),
+      onProcessExit: (l) => this.exitListeners.push(l),
+    };
+  }
+
+  /** Canonical holder key for a process id text (module aliases fold to one key). */
+  holderKey(pid: string): string {
+    return this.moduleNames.get(pid)?.entry.key ?? pid;
+  }
+
+  private moduleFor(pid: ProcessId, senderGen: Generation | undefined): ModuleEntry | undefined {
+    const m = this.moduleNames.get(pidStr(pid));
+    if (!m) return undefined;
+    // each era addresses the modules by its own names only
+    if (m.era !== 'both' && senderGen !== undefined && m.era !== senderGen) return undefined;
+    return m.entry;
+  }
+
+  /** The name a module presents to a receiver of the given generation. */
+  private moduleSourceName(entry: ModuleEntry, gen: Generation | undefined): ProcessId {
+    const names = entry.module.names;
+    const text = gen === 0 ? names.v0 : names.v1;
+    const [processName, packageName, publisherNode] = text.split(':') as [string, string, string];
+    return { processName, packageName, publisherNode };
+  }
+
+  private sendFromModule(entry: ModuleEntry, msg: ModuleSend): bigint {
+    const id = msg.id ?? this.freshId();
+    const target = this.resolveOur(msg.target);
+    const targetGen = this.processes.get(pidStr(target.process))?.generation;
+    const km: KernelMessage = {
+      id,
+      source: this.addr(this.moduleSourceName(entry, targetGen)),
+      target,
+      rsvp: msg.rsvp,
+      message: msg.message,
+      lazyLoadBlob: msg.lazyLoadBlob,
+    };
+    this.route(km, { kind: 'module', entry });
+    return id;
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  has(pid: ProcessId): boolean {
+    return this.processes.has(pidStr(pid));
+  }
+
+  list(): ProcessSpec[] {
+    return [...this.processes.values()].map(({ pid, generation, wasmPath, onExit, public: p }) => ({
+      pid,
+      generation,
+      wasmPath,
+      onExit,
+      public: p,
+    }));
+  }
+
+  /**
+   * InitializeProcess: create the process (not yet running; messages to it are held).
+   * It gets a messaging capability to itself, plus the given ones.
+   */
+  initialize(spec: ProcessSpec, initialCaps: Capability[]): void {
+    const key = pidStr(spec.pid);
+    if (this.processes.has(key)) throw new Error(`process ${key} already exists`);
+    this.processes.set(key, {
+      ...spec,
+      key,
+      slot: new ProcessSlot(),
+      running: false,
+      backoff: new RestartBackoff(),
+      pendingCalls: 0,
+    });
+    this.caps.add(key, [this.messagingCap(spec.pid), ...initialCaps]);
+    this.opts.onPersistNeeded();
+  }
+
+  /** RunProcess: load the component and start its worker. Resolves false (with a print) on failure. */
+  async run(pid: ProcessId): Promise<boolean> {
+    const rec = this.processes.get(pidStr(pid));
+    if (!rec || rec.running) return false;
+    let prepared: PreparedComponent;
+    try {
+      const bytes = await this.opts.drive.read(rec.wasmPath);
+      if (!bytes) throw new Error(`${rec.wasmPath}: no such file`);
+      prepared = await this.opts.prepare(bytes, rec.generation, rec.wasmPath);
+    } catch (e) {
+      this.print(0, `kernel: process ${rec.key} failed to instantiate: ${(e as Error).message}`);
+      this.remove(rec, false);
+      return false;
+    }
+    if (this.processes.get(rec.key) !== rec || rec.running) return false; // killed meanwhile
+    this.startInstance(rec, prepared);
+    return true;
+  }
+
+  private startInstance(rec: ProcessRecord, prepared: PreparedComponent): void {
+    rec.running = true;
+    const slot = rec.slot;
+    slot.start(
+      {
+        our: this.addr(rec.pid),
+        generation: rec.generation,
+        jsPath: prepared.jsPath,
+        importKeys: prepared.importKeys,
+        coreModules: prepared.coreModules,
+        tmpDir: this.opts.drive.tmpDir(rec.pid),
+        onExit: rec.onExit,
+      },
+      (m) => this.fromWorker(rec, slot, m),
+      (why) => this.instanceEnded(rec, slot, 'trapped', why),
+    );
+  }
+
+  /** Kill without on-exit handling (reinstall, KillProcess, shutdown). */
+  async kill(pid: ProcessId, opts: { revoke?: boolean } = {}): Promise<void> {
+    const rec = this.processes.get(pidStr(pid));
+    if (!rec) return;
+    this.remove(rec, opts.revoke ?? false);
+    await rec.slot.terminate();
+  }
+
+  private remove(rec: ProcessRecord, revoke: boolean): void {
+    if (this.processes.get(rec.key) !== rec) return;
+    this.processes.delete(rec.key);
+    rec.running = false;
+    void rec.slot.terminate();
+    this.clearTimersOf(rec.key);
+    if (revoke) {
+      this.caps.revokeIssuedBy(addrStr(this.addr(rec.pid)));
+      this.caps.clear(rec.key);
+    }
+    for (const l of this.exitListeners) l(rec.pid);
+    this.opts.onPersistNeeded();
+  }
+
+  private fromWorker(rec: ProcessRecord, slot: ProcessSlot, m: WorkerToKernel): void {
+    if (rec.slot !== slot) return; // a message from an instance already replaced
+    switch (m.t) {
+      case 'send':
+        for (const item of m.items) this.sendFromProcess(rec, item);
+        return;
+      case 'print':
+        if (m.raw) this.print(m.verbosity, m.text);
+        else this.processPrint(rec.pid, m.verbosity, m.text);
+        return;
+      case 'on-exit':
+        rec.onExit = m.onExit;
+        if (rec.generation === 1) this.opts.onPersistNeeded();
+        return;
+      case 'save-caps':
+        this.caps.add(rec.key, m.caps);
+        return;
+      case 'drop-caps':
+        this.caps.remove(rec.key, m.caps);
+        return;
+      case 'call':
+        void this.call(rec, m.call).then(
+          (value) => slot.reply({ seq: m.seq, ok: true, value }),
+          (e: Error) => slot.reply({ seq: m.seq, ok: false, error: e.message }),
+        );
+        return;
+      case 'started':
+        return;
+      case 'ended':
+        this.instanceEnded(rec, slot, m.outcome, m.detail);
+        return;
+    }
+  }
+
+  private async call(rec: ProcessRecord, c: KernelCall): Promise<unknown> {
+    switch (c.op) {
+      case 'get-state':
+        return this.opts.state.get(rec.key);
+      case 'set-state':
+        this.opts.state.set(rec.key, c.bytes);
+        return null;
+      case 'clear-state':
+        this.opts.state.clear(rec.key);
+        return null;
+      case 'our-capabilities':
+        return this.caps.all(rec.key);
+      case 'spawn':
+        return this.spawn(rec, c);
+    }
+  }
+
+  // ---------------------------------------------------------------- exit and on-exit
+
+  private instanceEnded(rec: ProcessRecord, slot: ProcessSlot, outcome: string, detail: string): void {
+    if (rec.slot !== slot || !rec.running || this.stopping) return;
+    rec.running = false;
+    const our = addrStr(this.addr(rec.pid));
+    if (outcome === 'returned') {
+      this.print(1, `process ${our} returned without error`);
+    } else if (outcome === 'failed-to-instantiate') {
+      this.print(0, `kernel: process ${rec.key} failed to instantiate: ${detail}`);
+    } else {
+      this.print(0, `\x1b[38;5;196mprocess ${our} ended with error:\x1b[0m\n${detail}`);
+    }
+    const behaviour = rec.onExit.tag === 'none' ? 'None' : rec.onExit.tag === 'restart' ? 'Restart' : 'Requests';
+    this.print(1, `process ${rec.key} has OnExit behavior ${behaviour}`);
+    void slot.terminate();
+    this.clearTimersOf(rec.key);
+    for (const l of this.exitListeners) l(rec.pid);
+
+    if (outcome === 'failed-to-instantiate') {
+      this.remove(rec, true);
+      return;
+    }
+    switch (rec.onExit.tag) {
+      case 'none':
+        this.remove(rec, true);
+        return;
+      case 'requests':
+        for (const [target, request, blob] of rec.onExit.val) {
+          this.sendFromProcess(rec, {
+            id: this.freshId(),
+            target,
+            rsvp: undefined,
+            message: { tag: 'request', val: { ...request, expectsResponse: undefined } },
+            lazyLoadBlob: blob,
+          });
+        }
+        this.remove(rec, true);
+        return;
+      case 'restart': {
+        const delay = rec.backoff.next(Date.now());
+        this.print(1, `kernel: restarting process ${rec.key} in ${delay} ms`);
+        rec.slot = new ProcessSlot(); // queued messages of the old instance are lost
+        const restart = (): void => {
+          if (this.processes.get(rec.key) !== rec || this.stopping) return;
+          rec.backoff.started(Date.now());
+          void this.run(rec.pid);
+        };
+        if (delay === 0) restart();
+        else setTimeout(restart, Math.min(delay, MAX_TIMER_MS)).unref();
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- spawn
+
+  private async spawn(parent: ProcessRecord, c: Extract<KernelCall, { op: 'spawn' }>): Promise<unknown> {
+    const err = (e: string) => ({ tag: 'err', val: e });
+    const path = c.wasmPath.startsWith('/') ? c.wasmPath : `/${c.wasmPath}`;
+    const drive = this.opts.drive.driveOf(path);
+    const readCap: Capability = {
+      issuer: this.addr(VFS_PID),
+      params: JSON.stringify({ kind: 'read', drive: drive ?? '' }),
+    };
+    if (!drive || !this.caps.has(parent.key, readCap)) return err('no-file-at-path');
+    const bytes = await this.opts.drive.read(path);
+    if (!bytes) return err('no-file-at-path');
+
+    const name = c.name ?? BigInt.asUintN(64, this.freshId()).toString();
+    const child: ProcessId = { processName: name, packageName: parent.pid.packageName, publisherNode: parent.pid.publisherNode };
+    if (parent.generation === 1 && !isKimapSafe(child)) {
+      throw new Error(`spawn: process name "${name}" is not Kimap-safe`);
+    }
+    if (!isWellFormedPid(child)) throw new Error(`spawn: bad process name "${name}"`);
+    // the runtime's intent (its code has a quirk that returns ok here)
+    if (this.processes.has(pidStr(child)) || this.moduleNames.has(pidStr(child))) return err('name-taken');
+
+    const requested = c.requestCapabilities.filter(
+      (cap) => this.caps.has(parent.key, cap) || addrStr(cap.issuer) === addrStr(this.addr(parent.pid)),
+    );
+    this.initialize(
+      { pid: child, generation: parent.generation, wasmPath: path, onExit: c.onExit, public: c.public },
+      requested,
+    );
+    this.caps.add(parent.key, [this.messagingCap(child)]);
+    for (const [holder, params] of c.grant) {
+      this.caps.add(this.holderKey(pidStr(holder)), [{ issuer: this.addr(child), params }]);
+    }
+    const started = await this.run(child);
+    if (!started) return err('no-file-at-path');
+    this.caps.add(pidStr(child), [this.messagingCap(parent.pid)]);
+    return { tag: 'ok', val: child };
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  private resolveOur(a: Address): Address {
+    return a.node === 'our' ? { node: this.node, process: a.process } : a;
+  }
+
+  private sendFromProcess(rec: ProcessRecord, item: Omit<KernelMessage, 'source'>): void {
+    const km: KernelMessage = {
+      ...item,
+      source: this.addr(rec.pid),
+      target: this.resolveOur(item.target),
+      message: this.filterAttachedCaps(rec, item.message),
+    };
+    if (km.message.tag === 'request' && km.message.val.expectsResponse !== undefined) {
+      this.startTimer(rec, km, item.target);
+    }
+    this.route(km, { kind: 'process', rec });
+  }
+
+  /** Attached capabilities survive only if the sender holds them or issued them. */
+  private filterAttachedCaps(rec: ProcessRecord, message: Message): Message {
+    const caps = message.tag === 'request' ? message.val.capabilities : message.val[0].capabilities;
+    if (caps.length === 0) return message;
+    const own = addrStr(this.addr(rec.pid));
+    const kept = caps.filter((c) => addrStr(c.issuer) === own || this.caps.has(rec.key, c));
+    if (kept.length === caps.length) return message;
+    return message.tag === 'request'
+      ? { tag: 'request', val: { ...message.val, capabilities: kept } }
+      : { tag: 'response', val: [{ ...message.val[0], capabilities: kept }, message.val[1]] };
+  }
+
+  private timerKey(holder: string, id: bigint): string {
+    return `${holder}|${id}`;
+  }
+
+  private startTimer(rec: ProcessRecord, km: KernelMessage, originalTarget: Address): void {
+    if (km.message.tag !== 'request') return;
+    const key = this.timerKey(rec.key, km.id);
+    const prev = this.timers.get(key);
+    if (prev) clearTimeout(prev.handle);
+    const ms = Number(km.message.val.expectsResponse!) * 1000;
+    const pending: PendingTimer = {
+      handle: undefined as unknown as NodeJS.Timeout,
+      originalTarget,
+      request: km.message.val,
+      blob: km.lazyLoadBlob,
+    };
+    if (ms > MAX_TIMER_MS) return; // effectively never times out
+    pending.handle = setTimeout(() => {
+      this.timers.delete(key);
+      this.deliverTimeout(rec.key, km.id, pending);
+    }, ms);
+    this.timers.set(key, pending);
+  }
+
+  private deliverTimeout(holder: string, id: bigint, p: PendingTimer, kind: 'timeout' | 'offline' = 'timeout'): void {
+    const rec = this.processes.get(holder);
+    if (!rec) return;
+    rec.slot.deliver({
+      kind: 'error',
+      id,
+      error: { kind, target: p.originalTarget, message: { tag: 'request', val: p.request }, lazyLoadBlob: p.blob },
+    });
+  }
+
+  /** The runtime's "throw timeout": a dropped request that expects a response fails at once. */
+  private throwTimeout(km: KernelMessage, from: Sender, kind: 'timeout' | 'offline' = 'timeout'): void {
+    if (from.kind !== 'process' || km.message.tag !== 'request' || km.message.val.expectsResponse === undefined) return;
+    const key = this.timerKey(from.rec.key, km.id);
+    const p = this.timers.get(key);
+    if (!p) return;
+    clearTimeout(p.handle);
+    this.timers.delete(key);
+    this.deliverTimeout(from.rec.key, km.id, p, kind);
+  }
+
+  private clearTimersOf(holder: string): void {
+    const prefix = `${holder}|`;
+    for (const [k, t] of this.timers) {
+      if (k.startsWith(prefix)) {
+        clearTimeout(t.handle);
+        this.timers.delete(k);
+      }
+    }
+  }
+
+  private holdsMessagingCap(holder: string, target: ProcessId, moduleEntry: ModuleEntry | undefined): boolean {
+    if (!moduleEntry) return this.caps.has(holder, this.messagingCap(target));
+    const n = moduleEntry.module.names;
+    return [n.v0, n.v1].some((name) => {
+      const [processName, packageName, publisherNode] = name.split(':') as [string, string, string];
+      return this.caps.has(holder, this.messagingCap({ processName, packageName, publisherNode }));
+    });
+  }
+
+  private senderName(from: Sender): string {
+    return from.kind === 'process' ? from.rec.key : from.entry.key;
+  }
+
+  private route(km: KernelMessage, from: Sender): void {
+    const senderGen = from.kind === 'process' ? from.rec.generation : undefined;
+    const sourceKey = this.senderName(from);
+    if (km.target.node !== this.node) {
+      // a single node: no peers are reachable; without the network capability it is a timeout
+      const networked = from.kind === 'process' && this.caps.has(from.rec.key, { issuer: this.addr(KERNEL_PID), params: NETWORK });
+      this.print(2, `event loop: cannot reach node ${km.target.node} (no networking in kinode-host)`);
+      this.throwTimeout(km, from, networked ? 'offline' : 'timeout');
+      return;
+    }
+    const targetKey = pidStr(km.target.process);
+    const rec = this.processes.get(targetKey);
+    const moduleEntry = rec ? undefined : this.moduleFor(km.target.process, senderGen);
+    if (!rec && !moduleEntry) {
+      this.print(2, `event loop: don't have ${targetKey} amongst registered processes`);
+      this.throwTimeout(km, from);
+      return;
+    }
+    const targetPublic = rec ? rec.public : moduleEntry!.module.public;
+    const exempt =
+      CAP_EXEMPT.has(pidStr(km.source.process)) || (from.kind === 'module' && from.entry.capExempt) || targetPublic;
+    if (!exempt && !this.holdsMessagingCap(sourceKey, km.target.process, moduleEntry)) {
+      this.print(0, `event loop: process ${sourceKey} doesn't have capability to message process ${targetKey}`);
+      this.throwTimeout(km, from);
+      return;
+    }
+    if (rec) {
+      if (km.message.tag === 'response') {
+        const t = this.timers.get(this.timerKey(rec.key, km.id));
+        if (t) {
+          clearTimeout(t.handle);
+          this.timers.delete(this.timerKey(rec.key, km.id));
+        }
+      }
+      rec.slot.deliver({ kind: 'message', km });
+      return;
+    }
+    const entry = moduleEntry!;
+    try {
+      entry.module.handle(km, senderGen ?? 1);
+    } catch (e) {
+      this.print(0, `${entry.key}: error handling message from ${sourceKey}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Deliver a raw delivery to a process (used by the test driver and tools). */
+  deliver(pid: ProcessId, d: Delivery): void {
+    this.processes.get(pidStr(pid))?.slot.deliver(d);
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers.values()) clearTimeout(t.handle);
+    this.timers.clear();
+    await Promise.all([...this.processes.values()].map((r) => r.slot.terminate()));
+    for (const entry of this.modules.values()) await entry.module.stop();
+  }
+
+  /** Processes that come back after a node restart (on-exit None ones do not, as in the runtime). */
+  persistentProcesses(): ProcessSpec[] {
+    return this.list().filter((p) => p.onExit.tag !== 'none');
+  }
+
+  loadWasm(path: string): Promise<Uint8Array | undefined> {
+    return this.opts.drive.read(path);
+  }
+}
+
+type Sender = { kind: 'process'; rec: ProcessRecord } | { kind: 'module'; entry: ModuleEntry };
+

@@ -1,0 +1,69 @@
+// The main-thread handle of one process instance: its worker and the two ports plus the
+// shared counter the worker parks on. Deliveries posted before the worker starts wait in the
+// port, which gives Kinode's boot gating (held, then replayed in order) for free.
+
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { Delivery } from '../types.js';
+import { wake } from '../process/park.js';
+import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
+
+const WORKER_MAIN = new URL('../process/worker-main.js', import.meta.url);
+
+export class ProcessSlot {
+  private readonly signal = new SharedArrayBuffer(4);
+  private readonly counter = new Int32Array(this.signal);
+  private readonly inbox = new MessageChannel();
+  private readonly replies = new MessageChannel();
+  private worker: Worker | undefined;
+  private ended = false;
+
+  deliver(d: Delivery): void {
+    if (this.ended) return;
+    this.inbox.port1.postMessage(d);
+    wake(this.counter);
+  }
+
+  reply(r: CallReply): void {
+    if (this.ended) return;
+    this.replies.port1.postMessage(r);
+    wake(this.counter);
+  }
+
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
+
+  start(
+    init: Omit<WorkerInit, 'signal' | 'inbox' | 'replies'>,
+    onMessage: (m: WorkerToKernel) => void,
+    onGone: (why: string) => void,
+  ): void {
+    const data: WorkerInit = { ...init, signal: this.signal, inbox: this.inbox.port2, replies: this.replies.port2 };
+    const w = new Worker(WORKER_MAIN, {
+      workerData: data,
+      transferList: [this.inbox.port2, this.replies.port2],
+      stdout: true, // the process's stdout is discarded, as the runtime does
+      stderr: true,
+    });
+    this.worker = w;
+    w.on('message', onMessage);
+    w.on('error', (e) => onGone(`worker error: ${e.message}`));
+    w.on('exit', (code) => onGone(`worker exited with code ${code}`));
+  }
+
+  /** Ends the instance at once, even inside an infinite loop or a parked wait. */
+  async terminate(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.inbox.port1.close();
+    this.replies.port1.close();
+    const w = this.worker;
+    if (w) {
+      w.removeAllListeners('exit');
+      w.removeAllListeners('error');
+      w.removeAllListeners('message');
+      w.on('error', () => {});
+      await w.terminate();
+    }
+  }
+}

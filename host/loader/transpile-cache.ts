@@ -1,0 +1,114 @@
+// Turns a component into something a worker can instantiate: jco transpiles it (instantiation
+// mode: the host passes the imports) once per wasm sha256, cached on disk under the node home;
+// the core modules are compiled once per node and handed to workers as WebAssembly.Module
+// objects, so a warm process start does neither transpile nor compile.
+
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { transpileBytes } from '@bytecodealliance/jco-transpile';
+import type { Generation } from '../types.js';
+import { componentImportNames, NotAComponentError } from './component-imports.js';
+import { unversioned, WASI_INTERFACES } from './wasi-interfaces.js';
+
+export interface PreparedComponent {
+  hash: string;
+  generation: Generation;
+  /** path of the transpiled ES module */
+  jsPath: string;
+  /** jco import keys, e.g. 'kinode:process/standard', 'wasi:io/streams' */
+  importKeys: string[];
+  coreModules: Record<string, WebAssembly.Module>;
+  /** true when this call transpiled (cold start) */
+  transpiled: boolean;
+}
+
+export class ComponentLoadError extends Error {}
+
+const STANDARD = 'kinode:process/standard';
+const WORLD_VERSION: Record<Generation, string> = { 0: '0.8.0', 1: '1.0.0' };
+
+export class TranspileCache {
+  private readonly prepared = new Map<string, Promise<PreparedComponent>>();
+
+  constructor(private readonly cacheDir: string) {}
+
+  /** `label` names the file in error messages. */
+  prepare(bytes: Uint8Array, expected: Generation, label: string): Promise<PreparedComponent> {
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const key = `${hash}:${expected}`;
+    let p = this.prepared.get(key);
+    if (!p) {
+      p = this.load(bytes, hash, expected, label);
+      this.prepared.set(key, p);
+      p.catch(() => this.prepared.delete(key));
+    }
+    return p;
+  }
+
+  private async load(bytes: Uint8Array, hash: string, expected: Generation, label: string): Promise<PreparedComponent> {
+    checkImports(bytes, expected, label);
+    const dir = join(this.cacheDir, hash);
+    const jsPath = join(dir, 'component.mjs');
+    let transpiled = false;
+    if (!existsSync(jsPath)) {
+      await this.transpileInto(bytes, dir, label);
+      transpiled = true;
+    }
+    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { imports: string[]; exports: string[] };
+    if (!meta.exports.includes('init')) throw new ComponentLoadError(`${label}: component does not export init`);
+    const coreModules: Record<string, WebAssembly.Module> = {};
+    for (const f of await readdir(dir)) {
+      if (f.endsWith('.wasm')) coreModules[f] = await WebAssembly.compile(await readFile(join(dir, f)));
+    }
+    return { hash, generation: expected, jsPath, importKeys: meta.imports, coreModules, transpiled };
+  }
+
+  private async transpileInto(bytes: Uint8Array, dir: string, label: string): Promise<void> {
+    let result;
+    try {
+      result = await transpileBytes(bytes, { name: 'component', instantiation: 'sync', emitTypescriptDeclarations: false });
+    } catch (e) {
+      throw new ComponentLoadError(`${label}: transpile failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+    // write into a temp dir and rename, so a crash never leaves a half-written cache entry
+    const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+    await mkdir(tmp, { recursive: true });
+    for (const [name, content] of Object.entries(result.files)) {
+      const out = name === 'component.js' ? 'component.mjs' : name;
+      await writeFile(join(tmp, out), content);
+    }
+    const exports = result.exports.map(([name]) => name);
+    await writeFile(join(tmp, 'meta.json'), JSON.stringify({ imports: result.imports, exports }));
+    await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+  }
+}
+
+/** Refuse a file that is not a component, is built for the other world, or imports what we lack. */
+export function checkImports(bytes: Uint8Array, expected: Generation, label: string): string[] {
+  let names: string[];
+  try {
+    names = componentImportNames(bytes);
+  } catch (e) {
+    if (e instanceof NotAComponentError) throw new ComponentLoadError(`${label}: ${e.message}`);
+    throw e;
+  }
+  const standard = names.filter((n) => unversioned(n) === STANDARD);
+  const want = `${STANDARD}@${WORLD_VERSION[expected]}`;
+  for (const s of standard) {
+    if (s !== want) {
+      throw new ComponentLoadError(
+        `${label}: component imports ${s} but the package declares wit_version ${expected} (world process-v${expected} needs ${want})`,
+      );
+    }
+  }
+  for (const n of names) {
+    const base = unversioned(n);
+    if (base !== STANDARD && !(base in WASI_INTERFACES)) {
+      throw new ComponentLoadError(`${label}: component imports ${n}, which this host does not provide`);
+    }
+  }
+  return names;
+}

@@ -1,0 +1,250 @@
+// The process side of Kinode's kernel, living in the process's worker: the state the runtime
+// keeps per process (prompting message, contexts of outstanding requests, last blob, backlog)
+// and the `standard` imports built on it. Routing, capabilities, timers and state storage stay
+// in the kernel on the main thread; this side talks to it through KernelLink.
+
+import { randomFillSync } from 'node:crypto';
+import type {
+  Address,
+  Capability,
+  Delivery,
+  KernelMessage,
+  LazyLoadBlob,
+  Message,
+  OnExit,
+  ProcessId,
+  Request,
+  Response,
+  SendError,
+} from '../types.js';
+import { addrStr, sameAddress } from '../kernel/address.js';
+import type { KernelLink } from './kernel-link.js';
+
+interface Outstanding {
+  context: Uint8Array | undefined;
+  prompting: KernelMessage | undefined;
+}
+
+type Result<T, E> = { tag: 'ok'; val: T } | { tag: 'err'; val: E };
+
+/** Thrown from an import to trap the process (jco turns a plain Error into a trap). */
+export class ProcessTrap extends Error {}
+
+export class ProcessHost {
+  private prompting: KernelMessage | undefined;
+  private lastBlob: LazyLoadBlob | undefined;
+  private blobPresent = false;
+  private readonly contexts = new Map<bigint, Outstanding>();
+  private readonly backlog: Delivery[] = [];
+  private readonly idBuf = new BigUint64Array(1);
+
+  constructor(
+    private readonly link: KernelLink,
+    private readonly ourAddress: Address,
+    private readonly generation: 0 | 1,
+    private onExit: OnExit,
+  ) {}
+
+  /** The object handed to jco as `kinode:process/standard`. */
+  imports(): Record<string, (...args: never[]) => unknown> {
+    const std: Record<string, (...args: never[]) => unknown> = {
+      printToTerminal: (verbosity: number, message: string) => this.link.post({ t: 'print', verbosity, text: message }),
+      getOnExit: () => this.onExit,
+      setOnExit: (onExit: OnExit) => {
+        this.onExit = onExit;
+        this.link.post({ t: 'on-exit', onExit });
+      },
+      getState: () => this.getState(),
+      setState: (bytes: Uint8Array) => {
+        this.link.call({ op: 'set-state', bytes });
+        this.afterInternalAwait(false);
+      },
+      clearState: () => {
+        this.link.call({ op: 'clear-state' });
+        this.afterInternalAwait(false);
+      },
+      spawn: (
+        name: string | undefined,
+        wasmPath: string,
+        onExit: OnExit,
+        requestCapabilities: Capability[],
+        grant: ProcessId[] | Array<[ProcessId, string]>,
+        isPublic: boolean,
+      ) => this.spawn(name, wasmPath, onExit, requestCapabilities, grant, isPublic),
+      saveCapabilities: (caps: Capability[]) => this.link.post({ t: 'save-caps', caps }),
+      dropCapabilities: (caps: Capability[]) => this.link.post({ t: 'drop-caps', caps }),
+      ourCapabilities: () => this.link.call({ op: 'our-capabilities' }) as Capability[],
+      receive: () => this.receive(),
+      getBlob: () => (this.generation === 0 || this.blobPresent ? this.lastBlob : undefined),
+      sendRequest: (target: Address, request: Request, context: Uint8Array | undefined, blob: LazyLoadBlob | undefined) => {
+        this.link.post({ t: 'send', items: [this.prepareRequest(target, request, context, blob).km] });
+      },
+      sendRequests: (requests: Array<[Address, Request, Uint8Array | undefined, LazyLoadBlob | undefined]>) => {
+        const items = requests.map(([t, r, c, b]) => this.prepareRequest(t, r, c, b).km);
+        if (items.length) this.link.post({ t: 'send', items });
+      },
+      sendResponse: (response: Response, blob: LazyLoadBlob | undefined) => this.sendResponse(response, blob),
+      sendAndAwaitResponse: (target: Address, request: Request, blob: LazyLoadBlob | undefined) =>
+        this.sendAndAwait(target, request, blob),
+    };
+    if (this.generation === 1) {
+      std.our = () => this.ourAddress;
+      std.hasBlob = () => this.blobPresent;
+      std.lastBlob = () => this.lastBlob;
+    }
+    return std;
+  }
+
+  private freshId(): bigint {
+    for (;;) {
+      randomFillSync(this.idBuf);
+      const id = this.idBuf[0]!;
+      if (!this.contexts.has(id)) return id;
+    }
+  }
+
+  /** Blob a message inherits: v0 the current message's (maybe none), v1 the last non-empty one. */
+  private inheritedBlob(): LazyLoadBlob | undefined {
+    return this.lastBlob;
+  }
+
+  private prepareRequest(
+    target: Address,
+    request: Request,
+    context: Uint8Array | undefined,
+    blob: LazyLoadBlob | undefined,
+  ): { id: bigint; km: Omit<KernelMessage, 'source'> } {
+    const inheritFrom = request.inherit ? this.prompting : undefined;
+    const id = inheritFrom ? inheritFrom.id : this.freshId();
+    const lazyLoadBlob = blob ?? (request.inherit ? this.inheritedBlob() : undefined);
+    let rsvp: Address | undefined;
+    if (request.expectsResponse !== undefined) {
+      rsvp = this.ourAddress;
+      // a context given without expects-response is ignored, as in the runtime
+      this.contexts.set(id, { context, prompting: this.prompting });
+    } else if (inheritFrom) {
+      rsvp = inheritFrom.rsvp;
+    }
+    return { id, km: { id, target, rsvp, message: { tag: 'request', val: request }, lazyLoadBlob } };
+  }
+
+  private sendResponse(response: Response, blob: LazyLoadBlob | undefined): void {
+    const p = this.prompting;
+    if (!p) {
+      this.link.post({
+        t: 'print',
+        verbosity: 0,
+        text: `kernel: need non-None prompting_message to handle Response ${JSON.stringify(describe(response))}`,
+        raw: true,
+      });
+      return;
+    }
+    const lazyLoadBlob = response.inherit ? this.inheritedBlob() : blob;
+    this.link.post({
+      t: 'send',
+      items: [{ id: p.id, target: p.rsvp ?? p.source, rsvp: undefined, message: { tag: 'response', val: [response, undefined] }, lazyLoadBlob }],
+    });
+  }
+
+  private takeBlob(blob: LazyLoadBlob | undefined): void {
+    if (this.generation === 0) {
+      this.lastBlob = blob;
+    } else if (blob) {
+      this.lastBlob = blob;
+      this.blobPresent = true;
+    } else {
+      this.blobPresent = false;
+    }
+  }
+
+  /** get/set/clear-state and spawn are send-and-awaits in the runtime; v1 leaves has-blob as their replies set it. */
+  private afterInternalAwait(replyHadBlob: boolean): void {
+    if (this.generation === 1) this.blobPresent = replyHadBlob;
+  }
+
+  private getState(): Uint8Array | undefined {
+    const bytes = this.link.call({ op: 'get-state' }) as Uint8Array | undefined;
+    this.afterInternalAwait(bytes !== undefined);
+    return bytes;
+  }
+
+  private spawn(
+    name: string | undefined,
+    wasmPath: string,
+    onExit: OnExit,
+    requestCapabilities: Capability[],
+    grant: ProcessId[] | Array<[ProcessId, string]>,
+    isPublic: boolean,
+  ): Result<ProcessId, string> {
+    const grants: Array<[ProcessId, string]> =
+      this.generation === 0 ? (grant as ProcessId[]).map((p) => [p, '"messaging"']) : (grant as Array<[ProcessId, string]>);
+    const r = this.link.call({ op: 'spawn', name, wasmPath, onExit, requestCapabilities, grant: grants, public: isPublic }) as Result<
+      ProcessId,
+      string
+    >;
+    this.afterInternalAwait(false);
+    return r;
+  }
+
+  private receive(): Result<[Address, Message], [SendError, Uint8Array | undefined]> {
+    for (;;) {
+      const d = this.backlog.shift() ?? this.link.nextDelivery();
+      if (d.kind === 'error') {
+        const out = this.contexts.get(d.id);
+        if (!out) continue; // nobody waits for it any more
+        this.contexts.delete(d.id);
+        this.prompting = out.prompting;
+        if (this.generation === 1) this.blobPresent = false;
+        return { tag: 'err', val: [d.error, out.context] };
+      }
+      const km = d.km;
+      if (km.message.tag === 'response') {
+        const out = this.contexts.get(km.id);
+        if (!out) continue; // responses without a context are dropped
+        this.contexts.delete(km.id);
+        this.prompting = out.prompting;
+        this.takeBlob(km.lazyLoadBlob);
+        return { tag: 'ok', val: [km.source, { tag: 'response', val: [km.message.val[0], out.context] }] };
+      }
+      if (km.message.val.expectsResponse !== undefined || km.rsvp !== undefined) {
+        this.prompting = { ...km, lazyLoadBlob: undefined };
+      }
+      this.takeBlob(km.lazyLoadBlob);
+      return { tag: 'ok', val: [km.source, km.message] };
+    }
+  }
+
+  private sendAndAwait(target: Address, request: Request, blob: LazyLoadBlob | undefined): Result<[Address, Message], SendError> {
+    if (request.expectsResponse === undefined) {
+      throw new ProcessTrap('send_and_await_response: request must expect a response');
+    }
+    if (sameAddress(target, this.ourAddress)) {
+      throw new ProcessTrap(`send_and_await_response: cannot await a response from ourselves (${addrStr(target)})`);
+    }
+    const { id, km } = this.prepareRequest(target, request, undefined, blob);
+    this.link.post({ t: 'send', items: [km] });
+    for (;;) {
+      const d = this.link.nextDelivery();
+      const dId = d.kind === 'error' ? d.id : d.km.id;
+      if (dId !== id) {
+        this.backlog.push(d);
+        continue;
+      }
+      if (d.kind === 'error') {
+        this.contexts.delete(id);
+        if (this.generation === 1) this.blobPresent = false;
+        return { tag: 'err', val: d.error };
+      }
+      if (d.km.message.tag === 'request') {
+        throw new ProcessTrap('send_and_await_response: received Request instead of Response');
+      }
+      this.contexts.delete(id);
+      this.takeBlob(d.km.lazyLoadBlob);
+      return { tag: 'ok', val: [d.km.source, { tag: 'response', val: [d.km.message.val[0], undefined] }] };
+    }
+  }
+}
+
+function describe(r: Response): unknown {
+  return { inherit: r.inherit, body: `${r.body.length} bytes`, metadata: r.metadata ?? null };
+}

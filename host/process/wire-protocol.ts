@@ -1,0 +1,54 @@
+// Messages between a process worker and the kernel on the main thread.
+// Worker -> kernel travel on parentPort; kernel -> worker on two MessagePorts (inbox for
+// deliveries, replies for blocking calls), each post followed by a bump of a shared counter
+// the worker parks on with Atomics.wait.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { Address, Capability, Delivery, KernelMessage, OnExit, ProcessId } from '../types.js';
+
+/** An outgoing message as the worker composed it; the kernel fills in `source`. */
+export interface OutboundMessage {
+  km: Omit<KernelMessage, 'source'>;
+}
+
+export type WorkerToKernel =
+  | { t: 'send'; items: Array<Omit<KernelMessage, 'source'>> }
+  | { t: 'print'; verbosity: number; text: string; /** kernel's own words: no package prefix */ raw?: boolean }
+  | { t: 'on-exit'; onExit: OnExit }
+  | { t: 'save-caps'; caps: Capability[] }
+  | { t: 'drop-caps'; caps: Capability[] }
+  | { t: 'call'; seq: number; call: KernelCall }
+  | { t: 'started' }
+  | { t: 'ended'; outcome: 'returned' | 'trapped' | 'failed-to-instantiate'; detail: string };
+
+export type KernelCall =
+  | { op: 'get-state' }
+  | { op: 'set-state'; bytes: Uint8Array }
+  | { op: 'clear-state' }
+  | { op: 'our-capabilities' }
+  | {
+      op: 'spawn';
+      name: string | undefined;
+      wasmPath: string;
+      onExit: OnExit;
+      requestCapabilities: Capability[];
+      grant: Array<[ProcessId, string]>;
+      public: boolean;
+    };
+
+export type CallReply = { seq: number; ok: true; value: unknown } | { seq: number; ok: false; error: string };
+
+export type InboxItem = Delivery;
+
+export interface WorkerInit {
+  our: Address;
+  generation: 0 | 1;
+  jsPath: string;
+  importKeys: string[];
+  coreModules: Record<string, WebAssembly.Module>;
+  signal: SharedArrayBuffer;
+  inbox: MessagePort;
+  replies: MessagePort;
+  tmpDir: string | undefined;
+  onExit: OnExit;
+}

@@ -1,0 +1,49 @@
+// Entry point of a process worker: instantiate the component with `standard` and WASI,
+// run init(our), and report how it ended. The kernel decides what happens next (on-exit).
+
+import { workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { addrStr } from '../kernel/address.js';
+import type { WorkerInit } from './wire-protocol.js';
+import { KernelLink } from './kernel-link.js';
+import { ProcessHost } from './process-host.js';
+import { setupWasi } from './wasi.js';
+
+type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, unknown>,
+) => { init(our: string): void };
+
+async function main(): Promise<void> {
+  const init = workerData as WorkerInit;
+  const link = new KernelLink(init.signal, init.inbox, init.replies);
+  const host = new ProcessHost(link, init.our, init.generation, init.onExit);
+  let instance: { init(our: string): void };
+  const wasi = await setupWasi(init.tmpDir);
+  try {
+    const mod = (await import(pathToFileURL(init.jsPath).href)) as { instantiate: Instantiate };
+    const imports: Record<string, unknown> = {};
+    for (const key of init.importKeys) {
+      imports[key] = key === 'kinode:process/standard' ? host.imports() : wasi.imports[key];
+    }
+    instance = mod.instantiate((name) => {
+      const m = init.coreModules[name];
+      if (!m) throw new Error(`missing core module ${name}`);
+      return m;
+    }, imports);
+  } catch (e) {
+    link.post({ t: 'ended', outcome: 'failed-to-instantiate', detail: String((e as Error)?.message ?? e) });
+    return;
+  }
+  link.post({ t: 'started' });
+  try {
+    instance.init(addrStr(init.our));
+    link.post({ t: 'ended', outcome: 'returned', detail: '' });
+  } catch (e) {
+    const stderr = wasi.stderrText();
+    const cause = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    link.post({ t: 'ended', outcome: 'trapped', detail: stderr.length > 0 ? stderr : cause });
+  }
+}
+
+void main();
