@@ -45,8 +45,6 @@ program
       process.stderr.write(`kinode-host: ${msg}\n`);
       process.exit(1);
     }
-    const shown = (o.host as string) === '0.0.0.0' ? '127.0.0.1' : (o.host as string);
-    process.stdout.write(`kinode-host listening on http://${shown}:${node.port}\n`);
     let stopping = false;
     const shutdown = async (): Promise<void> => {
       if (stopping) return;
@@ -56,6 +54,9 @@ program
     };
     process.on('SIGINT', () => void shutdown());
     process.on('SIGTERM', () => void shutdown());
+    // printed only once the signal handlers are in place: a signal right after it must not kill us
+    const shown = (o.host as string) === '0.0.0.0' ? '127.0.0.1' : (o.host as string);
+    process.stdout.write(`kinode-host listening on http://${shown}:${node.port}\n`);
   });
 
 await program.parseAsync(process.argv);
