@@ -21,10 +21,16 @@ for (const gen of [0, 1] as const) {
         publisher: 'test.os',
         processes: [
           // a and b may message each other (they hold each other's messaging cap)
-          { name: 'a', wasm, requestCapabilities: [`b:${pkg}`] },
-          { name: 'b', wasm, requestCapabilities: [`a:${pkg}`] },
-          // loner holds no capability to b
+          {
+            name: 'a',
+            wasm,
+            requestCapabilities: [`b:${pkg}`, { process: `b:${pkg}`, params: { kind: 'object-form', n: 1 } }],
+            requestNetworking: true,
+          },
+          { name: 'b', wasm, requestCapabilities: [`a:${pkg}`], grantCapabilities: [{ process: `a:${pkg}`, params: 'granted' }] },
+          // loner holds no capability to b, but may message the public one
           { name: 'loner', wasm },
+          { name: 'open', wasm, public: true },
         ],
       });
       node = await bootNode({ packages: [dir] });
@@ -210,6 +216,28 @@ for (const gen of [0, 1] as const) {
       );
       await cmd(node, A, { op: 'dropCaps', caps: [{ issuer: extra.issuer, params: '{ "x" : 1 }' }] });
       assert.ok(!(await cmd<typeof caps>(node, A, { op: 'ourCaps' })).some((c) => c.issuer === extra.issuer));
+    });
+
+    it('manifest grants: object-form request and grant capabilities, public, request_networking', async () => {
+      const caps = await cmd<Array<{ issuer: string; params: string }>>(node, A, { op: 'ourCaps' });
+      assert.ok(caps.some((c) => c.issuer === B && JSON.parse(c.params).kind === 'object-form'), JSON.stringify(caps));
+      assert.ok(caps.some((c) => c.issuer === B && c.params === '"granted"'), JSON.stringify(caps));
+      assert.ok(caps.some((c) => c.issuer === 'fake.dev@kernel:distro:sys' && c.params === '"network"'));
+      // a public process takes requests from anyone (its responses still need its own capability)
+      await cmd(node, LONER, { op: 'send', target: `fake.dev@open:${pkg}`, body: 'hello open' });
+      await inboxUntil(node, `fake.dev@open:${pkg}`, (all) => all.some((e) => e.body === 'hello open' && e.source === LONER));
+      const answered = await cmd<{ err?: { errorKind: string } }>(node, LONER, {
+        op: 'await',
+        target: `fake.dev@open:${pkg}`,
+        body: { op: 'print', text: 'answer me' },
+        expects: 1,
+      });
+      assert.equal(answered.err?.errorKind, 'timeout', 'the response from open to loner fails the capability check');
+      // another node is unreachable: offline with the network capability, timeout without
+      const withNet = await cmd<{ err: { errorKind: string } }>(node, A, { op: 'await', target: `far.dev@x:${pkg}`, body: 'x', expects: 100000 });
+      assert.equal(withNet.err.errorKind, 'offline');
+      const noNet = await cmd<{ err: { errorKind: string } }>(node, LONER, { op: 'await', target: `far.dev@x:${pkg}`, body: 'x', expects: 100000 });
+      assert.equal(noNet.err.errorKind, 'timeout');
     });
 
     it('print-to-terminal verbosity filter', async () => {
