@@ -77,6 +77,7 @@ export class KinodeNode {
       drive,
       prepare: (bytes, gen, label) => cache.prepare(bytes, gen, label),
       onPersistNeeded: () => node?.schedulePersist(),
+      verbosity: opts.verbosity,
     });
     const server = createServer();
     node = new KinodeNode(opts, kernel, drive, server);

@@ -295,8 +295,39 @@ const OPS = {
     inbox = [];
     return entries;
   },
+  // Load generator for benchmarks: n requests to target, at most `window` outstanding;
+  // expects > 0 -> request/response (each response awaited through receive), else fire-and-forget.
+  flood: (a) => {
+    const target = addrIn(a.target);
+    const n = Number(a.n ?? 1000);
+    const windowSize = Number(a.window ?? 64);
+    const expects = a.expects === undefined ? 5n : a.expects === null ? undefined : BigInt(a.expects);
+    const body = bytesIn(a.body ?? 'x', a.bodyB64);
+    return () => {
+      const req = { inherit: false, expectsResponse: expects, body, metadata: undefined, capabilities: [] };
+      const start = Date.now();
+      if (expects === undefined) {
+        for (let i = 0; i < n; i++) std.sendRequest(target, req, undefined, undefined);
+        return { n, ms: Date.now() - start };
+      }
+      let sent = 0;
+      let done = 0;
+      let errors = 0;
+      while (done < n) {
+        while (sent < n && sent - done < windowSize) {
+          std.sendRequest(target, req, undefined, undefined);
+          sent++;
+        }
+        const r = receive();
+        if (r.err) errors++;
+        else if (r.message.tag !== 'response') continue;
+        done++;
+      }
+      return { n, ms: Date.now() - start, errors };
+    };
+  },
   autoRespond: (a) => {
-    const next = a.response === undefined || a.response === null ? null : { response: responseIn(a.response), blob: blobIn(a.response.blob) };
+    const next = a.response === undefined || a.response === null ? null : { response: responseIn(a.response), blob: blobIn(a.response.blob), quiet: a.quiet === true };
     return () => ((autoResponse = next), null);
   },
   trap: (a) => ({
@@ -376,6 +407,11 @@ function serve(extra) {
         continue;
       }
       if (extra && extra(received.source, request, blob)) continue;
+    }
+    if (request && autoResponse && autoResponse.quiet) {
+      // benchmark mode: answer without logging
+      if (request.expectsResponse !== undefined) std.sendResponse(autoResponse.response, autoResponse.blob);
+      continue;
     }
     const entry = inboxEntry(received, blob);
     inbox.push(entry);

@@ -69,6 +69,7 @@ export interface KernelOptions {
   drive: Drive;
   prepare: (bytes: Uint8Array, generation: Generation, label: string) => Promise<PreparedComponent>;
   onPersistNeeded: () => void;
+  verbosity: number;
 }
 
 export class Kernel {
@@ -249,6 +250,7 @@ export class Kernel {
         coreModules: prepared.coreModules,
         tmpDir: this.opts.drive.tmpDir(rec.pid),
         onExit: rec.onExit,
+        verbosity: this.opts.verbosity,
       },
       (m) => this.fromWorker(rec, slot, m),
       (why) => this.instanceEnded(rec, slot, 'trapped', why),

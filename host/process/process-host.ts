@@ -43,12 +43,15 @@ export class ProcessHost {
     private readonly ourAddress: Address,
     private readonly generation: 0 | 1,
     private onExit: OnExit,
+    private readonly verbosity: number,
   ) {}
 
   /** The object handed to jco as `kinode:process/standard`. */
   imports(): Record<string, (...args: never[]) => unknown> {
     const std: Record<string, (...args: never[]) => unknown> = {
-      printToTerminal: (verbosity: number, message: string) => this.link.post({ t: 'print', verbosity, text: message }),
+      printToTerminal: (verbosity: number, message: string) => {
+        if (verbosity <= this.verbosity) this.link.post({ t: 'print', verbosity, text: message });
+      },
       getOnExit: () => this.onExit,
       setOnExit: (onExit: OnExit) => {
         this.onExit = onExit;

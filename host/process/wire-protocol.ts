@@ -51,4 +51,6 @@ export interface WorkerInit {
   replies: MessagePort;
   tmpDir: string | undefined;
   onExit: OnExit;
+  /** prints above this are dropped in the worker, saving a post per filtered print */
+  verbosity: number;
 }

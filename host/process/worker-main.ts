@@ -17,7 +17,7 @@ type Instantiate = (
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   const link = new KernelLink(init.signal, init.inbox, init.replies);
-  const host = new ProcessHost(link, init.our, init.generation, init.onExit);
+  const host = new ProcessHost(link, init.our, init.generation, init.onExit, init.verbosity);
   let instance: { init(our: string): void };
   const wasi = await setupWasi(init.tmpDir);
   try {
