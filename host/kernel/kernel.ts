@@ -20,6 +20,7 @@ import { CapabilityStore } from './capabilities.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
 import { ProcessSlot } from './process-slot.js';
 import { RestartBackoff } from './restart-backoff.js';
+import { WorkerPool } from './worker-pool.js';
 import type { StateStore } from './state-store.js';
 import type { KernelCall, WorkerToKernel } from '../process/wire-protocol.js';
 import type { PreparedComponent } from '../loader/transpile-cache.js';
@@ -83,10 +84,12 @@ export class Kernel {
   private readonly exitListeners: Array<(pid: ProcessId) => void> = [];
   private readonly idBuf = new BigUint64Array(1);
   private stopping = false;
+  private readonly pool = new WorkerPool(1);
 
   constructor(private readonly opts: KernelOptions) {
     this.node = opts.nodeName;
     this.caps = new CapabilityStore(() => opts.onPersistNeeded());
+    this.pool.fill();
   }
 
   // ---------------------------------------------------------------- addresses and prints
@@ -210,7 +213,7 @@ export class Kernel {
     this.processes.set(key, {
       ...spec,
       key,
-      slot: new ProcessSlot(),
+      slot: new ProcessSlot(this.pool),
       running: false,
       backoff: new RestartBackoff(),
       pendingCalls: 0,
@@ -372,7 +375,7 @@ export class Kernel {
       case 'restart': {
         const delay = rec.backoff.next(Date.now());
         this.print(1, `kernel: restarting process ${rec.key} in ${delay} ms`);
-        rec.slot = new ProcessSlot(); // queued messages of the old instance are lost
+        rec.slot = new ProcessSlot(this.pool); // queued messages of the old instance are lost
         const restart = (): void => {
           if (this.processes.get(rec.key) !== rec || this.stopping) return;
           rec.backoff.started(Date.now());
@@ -580,6 +583,7 @@ export class Kernel {
     this.stopping = true;
     for (const t of this.timers.values()) clearTimeout(t.handle);
     this.timers.clear();
+    await this.pool.stop();
     await Promise.all([...this.processes.values()].map((r) => r.slot.terminate()));
     for (const entry of this.modules.values()) await entry.module.stop();
   }

@@ -2,12 +2,12 @@
 // shared counter the worker parks on. Deliveries posted before the worker starts wait in the
 // port, which gives Kinode's boot gating (held, then replayed in order) for free.
 
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
 import { wake } from '../process/park.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
-const WORKER_MAIN = new URL('../process/worker-main.js', import.meta.url);
+import type { WorkerPool } from './worker-pool.js';
 
 export class ProcessSlot {
   private readonly signal = new SharedArrayBuffer(4);
@@ -16,6 +16,8 @@ export class ProcessSlot {
   private readonly replies = new MessageChannel();
   private worker: Worker | undefined;
   private ended = false;
+
+  constructor(private readonly pool: WorkerPool) {}
 
   deliver(d: Delivery): void {
     if (this.ended) return;
@@ -39,16 +41,12 @@ export class ProcessSlot {
     onGone: (why: string) => void,
   ): void {
     const data: WorkerInit = { ...init, signal: this.signal, inbox: this.inbox.port2, replies: this.replies.port2 };
-    const w = new Worker(WORKER_MAIN, {
-      workerData: data,
-      transferList: [this.inbox.port2, this.replies.port2],
-      stdout: true, // the process's stdout is discarded, as the runtime does
-      stderr: true,
-    });
+    const w = this.pool.take();
     this.worker = w;
     w.on('message', onMessage);
     w.on('error', (e) => onGone(`worker error: ${e.message}`));
     w.on('exit', (code) => onGone(`worker exited with code ${code}`));
+    w.postMessage(data, [this.inbox.port2, this.replies.port2]);
   }
 
   /** Ends the instance at once, even inside an infinite loop or a parked wait. */

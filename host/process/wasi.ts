@@ -12,8 +12,18 @@ export interface ProcessWasi {
   stderrText(): string;
 }
 
+let shim: Record<string, Record<string, unknown>> | undefined;
+
+/** Import the shim once per worker, before a process is assigned to it. */
+export async function loadWasiShim(): Promise<void> {
+  shim ??= (await import('@bytecodealliance/preview2-shim')) as unknown as Record<string, Record<string, unknown>>;
+  await import('@bytecodealliance/preview2-shim/cli');
+  await import('@bytecodealliance/preview2-shim/filesystem');
+}
+
 export async function setupWasi(tmpDir: string | undefined): Promise<ProcessWasi> {
-  const shim = (await import('@bytecodealliance/preview2-shim')) as unknown as Record<string, Record<string, unknown>>;
+  await loadWasiShim();
+  const wasiShim = shim!;
   const cli = (await import('@bytecodealliance/preview2-shim/cli')) as unknown as {
     _setEnv(env: Record<string, string>): void;
     _setArgs(args: string[]): void;
@@ -38,7 +48,7 @@ export async function setupWasi(tmpDir: string | undefined): Promise<ProcessWasi
 
   const imports: Record<string, unknown> = {};
   for (const [key, [ns, member]] of Object.entries(WASI_INTERFACES)) {
-    imports[key] = shim[ns]?.[member];
+    imports[key] = wasiShim[ns]?.[member];
   }
   // wasi exit ends the instance like a trap; it must not end the worker thread
   imports['wasi:cli/exit'] = {

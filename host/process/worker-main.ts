@@ -1,21 +1,20 @@
 // Entry point of a process worker: instantiate the component with `standard` and WASI,
 // run init(our), and report how it ended. The kernel decides what happens next (on-exit).
 
-import { workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { addrStr } from '../kernel/address.js';
 import type { WorkerInit } from './wire-protocol.js';
 import { KernelLink } from './kernel-link.js';
 import { ProcessHost } from './process-host.js';
-import { setupWasi } from './wasi.js';
+import { loadWasiShim, setupWasi } from './wasi.js';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
   imports: Record<string, unknown>,
 ) => { init(our: string): void };
 
-async function main(): Promise<void> {
-  const init = workerData as WorkerInit;
+async function run(init: WorkerInit): Promise<void> {
   const link = new KernelLink(init.signal, init.inbox, init.replies);
   const host = new ProcessHost(link, init.our, init.generation, init.onExit, init.verbosity);
   let instance: { init(our: string): void };
@@ -46,4 +45,6 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+// Boot ahead of need (see kernel/worker-pool.ts): load the shim, then wait for a process.
+await loadWasiShim();
+parentPort!.once('message', (init: WorkerInit) => void run(init));
