@@ -27,7 +27,12 @@ for (const gen of [0, 1] as const) {
             requestCapabilities: [`b:${pkg}`, { process: `b:${pkg}`, params: { kind: 'object-form', n: 1 } }],
             requestNetworking: true,
           },
-          { name: 'b', wasm, requestCapabilities: [`a:${pkg}`], grantCapabilities: [{ process: `a:${pkg}`, params: 'granted' }] },
+          {
+            name: 'b',
+            wasm,
+            requestCapabilities: [`a:${pkg}`],
+            grantCapabilities: [{ process: `a:${pkg}`, params: 'granted' }, 'timer:distro:sys'],
+          },
           // loner holds no capability to b, but may message the public one
           { name: 'loner', wasm },
           { name: 'open', wasm, public: true },
@@ -238,6 +243,18 @@ for (const gen of [0, 1] as const) {
       assert.equal(withNet.err.errorKind, 'offline');
       const noNet = await cmd<{ err: { errorKind: string } }>(node, LONER, { op: 'await', target: `far.dev@x:${pkg}`, body: 'x', expects: 100000 });
       assert.equal(noNet.err.errorKind, 'timeout');
+    });
+
+    it('timer:distro:sys answers SetTimer to processes that granted it messaging', async () => {
+      const timer = 'our@timer:distro:sys';
+      const ok = await cmd<{ ok?: { source: string; body: string } }>(node, B, { op: 'await', target: timer, body: { SetTimer: 30 }, expects: 5 });
+      assert.equal(ok.ok?.source, 'fake.dev@timer:distro:sys');
+      assert.equal(ok.ok?.body, '');
+      const zero = await cmd<{ ok?: unknown }>(node, B, { op: 'await', target: timer, body: { SetTimer: 0 }, expects: 5 });
+      assert.ok(zero.ok);
+      // a did not grant the timer messaging: its answer is dropped by the capability check
+      const denied = await cmd<{ err?: { errorKind: string } }>(node, A, { op: 'await', target: timer, body: { SetTimer: 10 }, expects: 1 });
+      assert.equal(denied.err?.errorKind, 'timeout');
     });
 
     it('print-to-terminal verbosity filter', async () => {

@@ -2,6 +2,7 @@
 
 import type { Server } from 'node:http';
 import type { SystemModule } from '../kernel/module.js';
+import { TimerModule } from './timer.js';
 
 export interface ModuleEnvironment {
   server: Server;
@@ -14,5 +15,5 @@ export interface ModuleEnvironment {
 }
 
 export function createSystemModules(_env: ModuleEnvironment): SystemModule[] {
-  return [];
+  return [new TimerModule()];
 }
