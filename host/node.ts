@@ -47,6 +47,7 @@ export class KinodeNode {
   private readonly events = new EventEmitter();
   private persistTimer: NodeJS.Timeout | undefined;
   private driverModule: Driver | undefined;
+  private systemModules: SystemModule[] = [];
   port = 0;
 
   private constructor(
@@ -95,6 +96,7 @@ export class KinodeNode {
       ...(opts.extraModules ?? []),
     ];
     for (const m of modules) kernel.registerModule(m);
+    node.systemModules = modules;
     if (!modules.some((m) => m.names.v1 === 'http-server:distro:sys')) {
       // until the http-server module is present the port answers 404 to everything
       server.on('request', (_req, res) => {
@@ -150,6 +152,11 @@ export class KinodeNode {
 
   install(path: string): Promise<InstallResult> {
     return installPackage(this.kernel, this.drive, path);
+  }
+
+  /** A system module by its v1 name (e.g. `http-server:distro:sys`), for tests and tools. */
+  module<T extends SystemModule = SystemModule>(v1Name: string): T | undefined {
+    return this.systemModules.find((m) => m.names.v1 === v1Name) as T | undefined;
   }
 
   driver(): Driver {

@@ -3,6 +3,8 @@
 import type { Server } from 'node:http';
 import type { SystemModule } from '../kernel/module.js';
 import { TimerModule } from './timer.js';
+import { createHttpServerModule } from './http-server/index.js';
+import { createHttpClientModule } from './http-client/index.js';
 
 export interface ModuleEnvironment {
   server: Server;
@@ -14,6 +16,18 @@ export interface ModuleEnvironment {
   print: (line: string) => void;
 }
 
-export function createSystemModules(_env: ModuleEnvironment): SystemModule[] {
-  return [new TimerModule()];
+export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
+  return [
+    new TimerModule(),
+    createHttpServerModule({
+      server: env.server,
+      home: env.home,
+      nodeName: env.nodeName,
+      password: env.password,
+      requestTimeoutMs: env.requestTimeoutMs,
+      maxBodyBytes: env.maxBodyBytes,
+      print: env.print,
+    }),
+    createHttpClientModule({ print: env.print }),
+  ];
 }
