@@ -15,6 +15,7 @@ import { BUILD_DIR, COMPONENTS_DIR, linkOrCopy, makePackage } from './packages.m
 
 const ROOT = dirname(COMPONENTS_DIR);
 const SOURCE = join(COMPONENTS_DIR, 'probe', 'probe.js');
+const CLIENTS_SOURCE = join(COMPONENTS_DIR, 'clients', 'clients.js');
 const CACHE_DIR = join(BUILD_DIR, 'cache');
 const SRC_DIR = join(BUILD_DIR, 'src');
 const MANIFEST = join(BUILD_DIR, 'manifest.json');
@@ -24,6 +25,12 @@ const OPTIONS = { disableFeatures: ['http', 'fetch-event'] };
 const TARGETS = [
   { name: 'probe-v0', generation: 0, world: 'process-v0', wit: join(ROOT, 'wit', 'v0'), specifier: 'kinode:process/standard@0.8.0' },
   { name: 'probe-v1', generation: 1, world: 'process-v1', wit: join(ROOT, 'wit', 'v1'), specifier: 'kinode:process/standard@1.0.0' },
+  // http-client's book-like clients (components/clients/clients.js)
+  { name: 'clients-v0', source: CLIENTS_SOURCE, generation: 0, world: 'process-v0', wit: join(ROOT, 'wit', 'v0'), specifier: 'kinode:process/standard@0.8.0' },
+  { name: 'clients-v1', source: CLIENTS_SOURCE, generation: 1, world: 'process-v1', wit: join(ROOT, 'wit', 'v1'), specifier: 'kinode:process/standard@1.0.0' },
+  // http-server's book-like servers (components/servers/servers.js)
+  { name: 'servers-v0', source: join(COMPONENTS_DIR, 'servers', 'servers.js'), generation: 0, world: 'process-v0', wit: join(ROOT, 'wit', 'v0'), specifier: 'kinode:process/standard@0.8.0' },
+  { name: 'servers-v1', source: join(COMPONENTS_DIR, 'servers', 'servers.js'), generation: 1, world: 'process-v1', wit: join(ROOT, 'wit', 'v1'), specifier: 'kinode:process/standard@1.0.0' },
 ];
 
 const CJS_PKG = fileURLToPath(new URL('../package.json', import.meta.resolve('@bytecodealliance/componentize-js')));
@@ -44,7 +51,7 @@ function replaceOnce(text, from, to) {
 }
 
 function sourceFor(t) {
-  let s = readFileSync(SOURCE, 'utf8');
+  let s = readFileSync(t.source ?? SOURCE, 'utf8');
   s = replaceOnce(s, "'kinode:process/standard@1.0.0'", `'${t.specifier}'`);
   s = replaceOnce(s, '/*@GENERATION*/1', `/*@GENERATION*/${t.generation}`);
   return s;
