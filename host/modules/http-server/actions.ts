@@ -1,0 +1,164 @@
+// Actions from processes (fact sheet 3.1, 3.2): bind and unbind paths, WebSocket pushes and
+// closes. Replies in the sender's generation: errors always (to the source, same id), `Ok`
+// only when the request expects a response (to its rsvp, else its source).
+
+import type { Generation, KernelMessage, ProcessId } from '../../types.js';
+import { addrStr, isKimapSafe } from '../../kernel/address.js';
+import type { ModuleContext } from '../../kernel/module.js';
+import {
+  actionErrorBody,
+  actionOkBody,
+  parseHttpServerAction,
+  type HttpServerAction,
+  type ServerError,
+} from '../../wire/http-server.js';
+import { formatPathWithProcess, secureSubdomain, type Bindings } from './routes.js';
+import type { WsServer } from './websockets.js';
+
+export interface ActionDeps {
+  bindings: Bindings;
+  ws: WsServer;
+  print: (verbosity: number, text: string) => void;
+  /** a plain output line (where the runtime writes to stdout) */
+  println: (line: string) => void;
+}
+
+const lossy = new TextDecoder('utf-8', { fatal: false });
+
+export class ActionHandler {
+  constructor(
+    private readonly ctx: ModuleContext,
+    private readonly d: ActionDeps,
+  ) {}
+
+  /** A Request to the module. */
+  handle(km: KernelMessage, gen: Generation): void {
+    if (km.message.tag !== 'request') return;
+    const req = km.message.val;
+    let action: HttpServerAction;
+    try {
+      action = parseHttpServerAction(req.body, gen);
+    } catch {
+      this.d.println(`http-server: got malformed request from ${addrStr(km.source)}: ${JSON.stringify(lossy.decode(req.body))}`);
+      this.error(km, gen, { kind: 'malformed', body: req.body });
+      return;
+    }
+    const outcome = this.perform(km, gen, action);
+    if (outcome === 'no-ok') return;
+    if (outcome !== undefined) {
+      this.error(km, gen, outcome);
+      // quirk kept from the runtime: WebSocketOpen also gets an Ok when one is expected
+      if (action.tag !== 'WebSocketOpen') return;
+    }
+    if (km.rsvp !== undefined || req.expectsResponse !== undefined) {
+      this.ctx.respond(km, { inherit: false, body: actionOkBody(), metadata: undefined, capabilities: [] });
+    }
+  }
+
+  /** Do it; an error to send, 'no-ok' for an action that never gets an Ok, or undefined. */
+  private perform(km: KernelMessage, gen: Generation, a: HttpServerAction): ServerError | 'no-ok' | undefined {
+    const src: ProcessId = km.source.process;
+    const blob = km.lazyLoadBlob;
+    // v1 refuses bindings from process ids that are not Kimap-safe
+    const unsafe = gen === 1 && !isKimapSafe(src);
+    switch (a.tag) {
+      case 'Bind': {
+        if (unsafe) return { kind: 'invalid-source' };
+        const path = formatPathWithProcess(src, a.path);
+        this.d.print(3, `http-server: binding ${path}, ${a.authenticated ? 'authenticated' : 'unauthenticated'}, ${a.localOnly ? 'local only' : 'open'}, ${a.cache ? 'cached' : 'dynamic'}`);
+        if (a.cache && !blob) return { kind: 'no-blob' };
+        this.d.bindings.http.add(path, {
+          app: src,
+          path,
+          secureSubdomain: undefined,
+          authenticated: a.authenticated,
+          localOnly: a.localOnly,
+          staticContent: a.cache ? blob : undefined,
+        });
+        return undefined;
+      }
+      case 'SecureBind': {
+        if (unsafe) return { kind: 'invalid-source' };
+        const path = formatPathWithProcess(src, a.path);
+        const subdomain = secureSubdomain(src);
+        this.d.print(3, `http-server: binding subdomain ${subdomain} with path ${path}, ${a.cache ? 'cached' : 'dynamic'}`);
+        if (a.cache && !blob) return { kind: 'no-blob' };
+        this.d.bindings.http.add(path, {
+          app: src,
+          path,
+          secureSubdomain: subdomain,
+          authenticated: true,
+          localOnly: false,
+          staticContent: a.cache ? blob : undefined,
+        });
+        return undefined;
+      }
+      case 'Unbind': {
+        const path = formatPathWithProcess(src, a.path);
+        this.d.bindings.http.add(path, {
+          app: undefined,
+          path,
+          secureSubdomain: undefined,
+          authenticated: false,
+          localOnly: false,
+          staticContent: undefined,
+        });
+        return undefined;
+      }
+      case 'WebSocketBind':
+        if (unsafe) return { kind: 'invalid-source' };
+        this.d.bindings.ws.add(formatPathWithProcess(src, a.path), {
+          app: src,
+          secureSubdomain: undefined,
+          authenticated: a.authenticated,
+          extension: a.extension,
+        });
+        return undefined;
+      case 'WebSocketSecureBind':
+        if (unsafe) return { kind: 'invalid-source' };
+        this.d.bindings.ws.add(formatPathWithProcess(src, a.path), {
+          app: src,
+          secureSubdomain: secureSubdomain(src),
+          authenticated: true,
+          extension: a.extension,
+        });
+        return undefined;
+      case 'WebSocketUnbind':
+        this.d.bindings.ws.add(formatPathWithProcess(src, a.path), {
+          app: undefined,
+          secureSubdomain: undefined,
+          authenticated: false,
+          extension: false,
+        });
+        return undefined;
+      case 'WebSocketOpen':
+        return { kind: 'open-not-valid' };
+      case 'WebSocketPush': {
+        const e = this.d.ws.push(src, a.channelId, a.messageType, blob);
+        return e === undefined ? undefined : { kind: e };
+      }
+      case 'WebSocketExtPushOutgoing': {
+        const e = this.d.ws.push(src, a.channelId, a.messageType, blob, { id: km.id, desiredReplyType: a.desiredReplyType });
+        return e === undefined ? 'no-ok' : { kind: e };
+      }
+      case 'WebSocketExtPushData':
+        return { kind: 'ext-push-data-not-valid' };
+      case 'WebSocketClose': {
+        const e = this.d.ws.close(src, a.channelId);
+        return e === undefined ? undefined : { kind: e };
+      }
+    }
+  }
+
+  /** An error reply: always sent, to the source, with the request's id. */
+  private error(km: KernelMessage, gen: Generation, e: ServerError): void {
+    this.ctx.send({
+      id: km.id,
+      target: km.source,
+      message: {
+        tag: 'response',
+        val: [{ inherit: false, body: actionErrorBody(e, gen), metadata: undefined, capabilities: [] }, undefined],
+      },
+    });
+  }
+}

@@ -1,0 +1,120 @@
+// `http-server:distro:sys` (v0 `http_server:distro:sys`): the HTTP and WebSocket server that
+// processes bind paths on, served on the node's one port. Not public: processes need its
+// messaging capability, and it can only message processes that granted it theirs (the kernel
+// checks both). The node creates the http.Server; this module attaches its listeners.
+
+import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Generation, KernelMessage } from '../../types.js';
+import type { ModuleContext, SystemModule } from '../../kernel/module.js';
+import { ActionHandler } from './actions.js';
+import { Auth, loadJwtSecret } from './auth.js';
+import { loginPage } from './login-page.js';
+import { HTTP_SERVER_NAMES, HttpPipeline, type BodySource } from './pipeline.js';
+import { Bindings } from './routes.js';
+import { WsServer } from './websockets.js';
+
+export { HTTP_SERVER_NAMES };
+
+export interface HttpServerModuleOptions {
+  server: Server;
+  home: string;
+  nodeName: string;
+  /** undefined: a password is generated and printed once at boot */
+  password: string | undefined;
+  /** 408 after this long without an answer from the process (the runtime's 15 s) */
+  requestTimeoutMs: number;
+  /** request bodies past this answer 413 (also the WebSocket message limit) */
+  maxBodyBytes: number;
+  /** a plain output line */
+  print: (line: string) => void;
+}
+
+export interface HttpServerModule extends SystemModule {
+  /** open WebSocket channel ids of a process (`process:package:publisher`), for tests */
+  channelsOf(pid: string): number[];
+  /** HTTP requests waiting for a process's answer, for tests */
+  readonly inflight: number;
+  /** the node password (given or generated) */
+  readonly password: string | undefined;
+}
+
+export function createHttpServerModule(opts: HttpServerModuleOptions): HttpServerModule {
+  let ctx: ModuleContext | undefined;
+  let auth: Auth | undefined;
+  let actions: ActionHandler | undefined;
+  const bindings = new Bindings();
+  const print = (v: number, text: string): void => ctx?.print(v, text);
+  const pipeline = new HttpPipeline({
+    ctx: () => ctx,
+    bindings,
+    auth: () => auth,
+    loginHtml: loginPage(opts.nodeName),
+    requestTimeoutMs: opts.requestTimeoutMs,
+    maxBodyBytes: opts.maxBodyBytes,
+    print,
+  });
+  const ws = new WsServer({
+    ctx: () => ctx,
+    bindings,
+    auth: () => auth,
+    maxPayload: opts.maxBodyBytes,
+    print,
+    println: opts.print,
+    fallThrough: (req, socket, head) => answerUpgradeAsHttp(pipeline, req, socket, head),
+  });
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => pipeline.handle(req, res);
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => ws.handleUpgrade(req, socket, head);
+
+  return {
+    names: HTTP_SERVER_NAMES,
+    public: false,
+
+    start(c: ModuleContext): void {
+      ctx = c;
+      auth = new Auth(opts.nodeName, loadJwtSecret(opts.home), opts.password);
+      if (auth.generatedPassword) opts.print(`login password: ${auth.password}`);
+      actions = new ActionHandler(c, { bindings, ws, print, println: opts.print });
+      opts.server.on('request', onRequest);
+      opts.server.on('upgrade', onUpgrade);
+    },
+
+    handle(km: KernelMessage, senderGeneration: Generation): void {
+      if (km.message.tag === 'response') pipeline.onResponse(km);
+      else actions?.handle(km, senderGeneration);
+    },
+
+    stop(): void {
+      opts.server.off('request', onRequest);
+      opts.server.off('upgrade', onUpgrade);
+      pipeline.stop();
+      ws.stop();
+    },
+
+    channelsOf: (pid: string) => ws.channelsOf(pid),
+    get inflight() {
+      return pipeline.inflight;
+    },
+    get password() {
+      return auth?.password;
+    },
+  };
+}
+
+/**
+ * An upgrade request that is not a WebSocket for a bound path goes through the HTTP pipeline,
+ * as in the runtime: a response object on the raw socket, closed when done. Its body is what
+ * arrived with the headers (`head`); upgrade requests normally have none.
+ */
+function answerUpgradeAsHttp(pipeline: HttpPipeline, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.on('finish', () => {
+    res.detachSocket(socket as Socket);
+    socket.end();
+  });
+  const body: BodySource = async (limit) => (head.length > limit ? { kind: 'too-large' } : { kind: 'ok', bytes: head });
+  pipeline.handle(req, res, body);
+}

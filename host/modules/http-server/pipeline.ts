@@ -1,0 +1,401 @@
+// The HTTP request pipeline (fact sheet 3.4), in the runtime's order:
+//   fixed routes (`/login`) -> route lookup (404) -> authentication (login page, 401/307 for
+//   secure subdomains) -> local_only (403) -> static content for GET -> RPC endpoint -> body
+//   (413 past the limit) -> IncomingHttpRequest to the process -> its answer (500 if unreadable,
+//   408 when none arrives in time).
+
+import { randomFillSync } from 'node:crypto';
+import { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Address, KernelMessage, LazyLoadBlob, ProcessId } from '../../types.js';
+import { parseProcessId, pidStr } from '../../kernel/address.js';
+import type { ModuleContext } from '../../kernel/module.js';
+import {
+  httpRequestBody,
+  parseHttpResponse,
+  parseLoginInfo,
+  parseRpcMessage,
+  rpcResponseBody,
+  type RpcMessage,
+} from '../../wire/http-server.js';
+import type { Auth } from './auth.js';
+import { cookieName } from './auth.js';
+import { normalizePath, type Bindings, type HttpBinding } from './routes.js';
+import {
+  authorityOf,
+  hostnameOf,
+  isLoopbackPeer,
+  peerSocketAddr,
+  queryParams,
+  serializeHeaders,
+  splitTarget,
+} from './request-info.js';
+
+export const HTTP_SERVER_NAMES = { v0: 'http_server:distro:sys', v1: 'http-server:distro:sys' } as const;
+
+/** the runtime's limit on `POST /login` bodies */
+const LOGIN_BODY_LIMIT = 16 * 1024;
+
+export type BodyResult = { kind: 'ok'; bytes: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
+
+/** Where the request body comes from (the request stream, or an upgrade's `head`). */
+export type BodySource = (limit: number) => Promise<BodyResult>;
+
+/** Stream a request body into memory, stopping past `limit` bytes. */
+export function streamBody(req: IncomingMessage): BodySource {
+  return (limit) =>
+    new Promise((resolve) => {
+      const declared = Number(req.headers['content-length'] ?? NaN);
+      if (Number.isFinite(declared) && declared > limit) {
+        resolve({ kind: 'too-large' });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let done = false;
+      const finish = (r: BodyResult) => {
+        if (done) return;
+        done = true;
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.off('error', onAbort);
+        req.off('aborted', onAbort);
+        resolve(r);
+      };
+      const onData = (c: Buffer) => {
+        size += c.length;
+        if (size > limit) finish({ kind: 'too-large' });
+        else chunks.push(c);
+      };
+      const onEnd = () => finish({ kind: 'ok', bytes: Buffer.concat(chunks, size) });
+      const onAbort = () => finish({ kind: 'aborted' });
+      req.on('data', onData);
+      req.on('end', onEnd);
+      req.on('error', onAbort);
+      req.on('aborted', onAbort);
+    });
+}
+
+interface Pending {
+  kind: 'http' | 'rpc';
+  res: ServerResponse;
+  timer: NodeJS.Timeout;
+}
+
+export interface PipelineOptions {
+  ctx: () => ModuleContext | undefined;
+  bindings: Bindings;
+  auth: () => Auth | undefined;
+  loginHtml: string;
+  requestTimeoutMs: number;
+  maxBodyBytes: number;
+  /** verbosity-filtered print */
+  print: (verbosity: number, text: string) => void;
+}
+
+const idBuf = new BigUint64Array(1);
+export function randomU64(): bigint {
+  randomFillSync(idBuf);
+  return idBuf[0]!;
+}
+
+export class HttpPipeline {
+  private readonly pending = new Map<bigint, Pending>();
+
+  constructor(private readonly o: PipelineOptions) {}
+
+  get inflight(): number {
+    return this.pending.size;
+  }
+
+  /** Seconds put in `expects-response` of forwarded requests (the runtime's 15). */
+  private get expectsSecs(): bigint {
+    return BigInt(Math.max(1, Math.ceil(this.o.requestTimeoutMs / 1000)));
+  }
+
+  /** Handle one request; never throws (errors become 500). */
+  handle(req: IncomingMessage, res: ServerResponse, body: BodySource = streamBody(req)): void {
+    this.run(req, res, body).catch((e: unknown) => {
+      this.o.print(0, `http-server: error handling ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}`);
+      if (!res.headersSent && !res.destroyed) reply(res, 500);
+      else res.destroy();
+    });
+  }
+
+  private async run(req: IncomingMessage, res: ServerResponse, body: BodySource): Promise<void> {
+    const { path: rawPath, query } = splitTarget(req.url);
+    const originalPath = normalizePath(rawPath);
+    const method = req.method ?? 'GET';
+    this.o.print(2, `http-server: request for ${originalPath}`);
+
+    if (rawPath === '/login' || rawPath === '/login/') {
+      if (method === 'GET') return replyHtml(res, 200, this.o.loginHtml);
+      if (method === 'POST') return this.login(req, res, body, query);
+    }
+
+    const headers = serializeHeaders(req.rawHeaders);
+    const match = this.o.bindings.lookupHttp(originalPath);
+    if (!match || match.value.app === undefined) {
+      this.o.print(2, `http-server: no route found for ${originalPath}`);
+      return reply(res, 404);
+    }
+    const binding = match.value;
+    const app = binding.app!;
+    const authority = authorityOf(headers);
+    const qp = queryParams(query);
+
+    if (binding.authenticated) {
+      const auth = this.o.auth();
+      if (!auth) return reply(res, 503);
+      if (binding.secureSubdomain !== undefined) {
+        const label = hostnameOf(authority).split('.')[0] ?? '';
+        if (label === '') return replyText(res, 401, 'attempted to access secure subdomain without host');
+        if (label !== binding.secureSubdomain) {
+          const qs = qp.size > 0 ? `?${[...qp].map(([k, v]) => `${k}=${v}`).join('&')}` : '';
+          const proto = headers.get('x-forwarded-proto') || 'http';
+          res.statusCode = 307;
+          setHeaderSafe(res, 'location', `${proto}://${binding.secureSubdomain}.${authority}${originalPath}${qs}`);
+          res.end();
+          return;
+        }
+        if (!(await auth.valid(headers.get('cookie') ?? '', pidStr(app)))) return replyHtml(res, 200, this.o.loginHtml);
+      } else if (!(await auth.valid(headers.get('cookie') ?? '', undefined))) {
+        return replyHtml(res, 200, this.o.loginHtml);
+      }
+    }
+
+    if (binding.localOnly && !isLoopbackPeer(req)) return reply(res, 403);
+
+    if (method === 'GET' && binding.staticContent) {
+      res.statusCode = 200;
+      setHeaderSafe(res, 'content-type', binding.staticContent.mime ?? 'text/plain');
+      res.end(Buffer.from(binding.staticContent.bytes));
+      return;
+    }
+
+    const got = await body(this.o.maxBodyBytes);
+    if (got.kind === 'aborted') return void res.destroy();
+    if (got.kind === 'too-large') return tooLarge(req, res);
+
+    if (binding.rpc) return this.rpc(res, got.bytes);
+    this.forward(req, res, binding, app, match.params, headers, qp, authority, originalPath, method, got.bytes);
+  }
+
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    binding: HttpBinding,
+    app: ProcessId,
+    urlParams: Array<[string, string]>,
+    headers: Map<string, string>,
+    qp: Map<string, string>,
+    authority: string,
+    originalPath: string,
+    method: string,
+    bytes: Buffer,
+  ): void {
+    const ctx = this.o.ctx();
+    if (!ctx) return reply(res, 503);
+    const id = randomU64();
+    const reqBody = httpRequestBody({
+      sourceSocketAddr: peerSocketAddr(req),
+      method,
+      url: `http://${hostnameOf(authority)}${originalPath}`,
+      boundPath: binding.path,
+      headers,
+      urlParams,
+      queryParams: qp,
+    });
+    this.wait(id, 'http', res);
+    ctx.send({
+      id,
+      target: { node: ctx.node, process: app },
+      message: {
+        tag: 'request',
+        val: { inherit: false, expectsResponse: this.expectsSecs, body: reqBody, metadata: undefined, capabilities: [] },
+      },
+      lazyLoadBlob: { mime: undefined, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) },
+    });
+  }
+
+  private wait(id: bigint, kind: Pending['kind'], res: ServerResponse): void {
+    const timer = setTimeout(() => {
+      if (this.pending.get(id)?.res !== res) return;
+      this.pending.delete(id);
+      reply(res, 408);
+    }, this.o.requestTimeoutMs);
+    this.pending.set(id, { kind, res, timer });
+  }
+
+  /** A Response from a process: the answer to a forwarded request, if one with its id waits. */
+  onResponse(km: KernelMessage): boolean {
+    if (km.message.tag !== 'response') return false;
+    const p = this.pending.get(km.id);
+    if (!p) return false;
+    this.pending.delete(km.id);
+    clearTimeout(p.timer);
+    const response = km.message.val[0];
+    if (p.res.destroyed || p.res.writableEnded) return true;
+    if (p.kind === 'rpc') {
+      const blob = km.lazyLoadBlob
+        ? { mime: km.lazyLoadBlob.mime, bytes: new TextEncoder().encode(Buffer.from(km.lazyLoadBlob.bytes).toString('base64')) }
+        : undefined;
+      p.res.statusCode = 200;
+      p.res.setHeader('content-type', 'text/html');
+      p.res.end(Buffer.from(rpcResponseBody(response.body, blob)));
+      return true;
+    }
+    let parsed;
+    try {
+      parsed = parseHttpResponse(response.body);
+    } catch {
+      reply(p.res, 500);
+      return true;
+    }
+    if (parsed.status < 100 || parsed.status > 999) {
+      reply(p.res, 500);
+      return true;
+    }
+    const res = p.res;
+    res.statusCode = parsed.status;
+    res.setHeader('content-type', 'application/octet-stream');
+    for (const [name, value] of parsed.headers) {
+      const lower = name.toLowerCase();
+      // the body's length is ours to state
+      if (lower === 'content-length' || lower === 'transfer-encoding') continue;
+      setHeaderSafe(res, lower, Buffer.from(value, 'utf8').toString('latin1'));
+    }
+    res.end(km.lazyLoadBlob ? Buffer.from(km.lazyLoadBlob.bytes) : undefined);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- login
+
+  private async login(req: IncomingMessage, res: ServerResponse, body: BodySource, query: string): Promise<void> {
+    const auth = this.o.auth();
+    if (!auth) return reply(res, 503);
+    const got = await body(Math.min(LOGIN_BODY_LIMIT, this.o.maxBodyBytes));
+    if (got.kind === 'aborted') return void res.destroy();
+    if (got.kind === 'too-large') return tooLarge(req, res);
+    let info;
+    try {
+      info = parseLoginInfo(got.bytes);
+    } catch {
+      return replyJson(res, 400, 'Failed to parse login info');
+    }
+    if (!auth.checkPassword(info.password ?? info.passwordHash ?? '')) {
+      return replyJson(res, 500, 'Failed to decode keyfile: incorrect password');
+    }
+    // v1 keeps only [A-Za-z0-9.:-] of the subdomain
+    const sub = (info.subdomain ?? '').replace(/[^A-Za-z0-9.:-]/g, '');
+    const subdomain = sub === '' ? undefined : sub;
+    const token = await auth.issue(subdomain);
+    const redirect = queryParams(query).get('redirect');
+    res.setHeader('set-cookie', `${cookieName(auth.node, subdomain)}=${token}; Path=/; HttpOnly`);
+    if (redirect !== undefined) {
+      // a path on this host only (the runtime would follow any text here)
+      const target = redirect.startsWith('/') && !redirect.startsWith('//') ? redirect : '/';
+      const proto = serializeHeaders(req.rawHeaders).get('x-forwarded-proto') || 'http';
+      res.statusCode = 303;
+      setHeaderSafe(res, 'location', `${proto}://${authorityOf(serializeHeaders(req.rawHeaders))}${target}`);
+      res.setHeader('content-length', '0');
+      res.end();
+      return;
+    }
+    replyJson(res, 200, 'logged in');
+  }
+
+  // ---------------------------------------------------------------- RPC (kit)
+
+  private rpc(res: ServerResponse, bytes: Buffer): void {
+    const ctx = this.o.ctx();
+    if (!ctx) return reply(res, 503);
+    let msg: RpcMessage;
+    let target: ProcessId;
+    try {
+      msg = parseRpcMessage(bytes);
+      target = parseProcessId(msg.process);
+    } catch {
+      return reply(res, 400); // bad JSON or a bad process id
+    }
+    this.o.print(2, `http-server: passing on RPC message to ${pidStr(target)}`);
+    let blob: LazyLoadBlob | undefined;
+    if (msg.data !== undefined && isBase64(msg.data)) blob = { mime: msg.mime, bytes: new Uint8Array(Buffer.from(msg.data, 'base64')) };
+    const id = randomU64();
+    const node = msg.node ?? ctx.node;
+    const gen = ctx.generationOf(target);
+    const [processName, packageName, publisherNode] = (gen === 0 ? HTTP_SERVER_NAMES.v0 : HTTP_SERVER_NAMES.v1).split(':') as [string, string, string];
+    const rsvp: Address | undefined =
+      msg.expectsResponse !== undefined ? { node: ctx.node, process: { processName, packageName, publisherNode } } : undefined;
+    if (msg.expectsResponse !== undefined) this.wait(id, 'rpc', res);
+    ctx.send({
+      id,
+      target: { node, process: target },
+      rsvp,
+      message: {
+        tag: 'request',
+        val: {
+          inherit: false,
+          expectsResponse: msg.expectsResponse,
+          body: new TextEncoder().encode(msg.body ?? ''),
+          metadata: msg.metadata,
+          capabilities: [],
+        },
+      },
+      lazyLoadBlob: blob,
+    });
+    if (msg.expectsResponse === undefined) reply(res, 200);
+  }
+
+  /** Node shutdown: forget waiting requests (their sockets are closed by the node). */
+  stop(): void {
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      if (!p.res.writableEnded) p.res.destroy();
+    }
+    this.pending.clear();
+  }
+}
+
+const isBase64 = (s: string): boolean => s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
+
+function setHeaderSafe(res: ServerResponse, name: string, value: string): void {
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    res.setHeader(name, value);
+  } catch {
+    // an invalid name or value is skipped, as the runtime does
+  }
+}
+
+function reply(res: ServerResponse, status: number): void {
+  if (res.headersSent || res.destroyed) return;
+  res.statusCode = status;
+  res.end();
+}
+
+function replyText(res: ServerResponse, status: number, text: string): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  res.end(text);
+}
+
+function replyHtml(res: ServerResponse, status: number, html: string): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.end(html);
+}
+
+function replyJson(res: ServerResponse, status: number, value: unknown): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify(value));
+}
+
+/** 413, then the connection is closed (the rest of the body is not read). */
+function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  res.statusCode = 413;
+  res.setHeader('connection', 'close');
+  res.end();
+  req.resume();
+}

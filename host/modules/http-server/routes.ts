@@ -1,0 +1,211 @@
+// The bind tables of http-server: the same matching rules as the Kinode runtime's router
+// (route-recognizer 0.3.1), written from its documented behaviour:
+//
+// * a pattern and a path lose one leading `/`; a pattern is cut into segments at every `/` and
+//   `.`; a segment starting with `:` matches one or more characters other than `/` (captured
+//   under its name), one starting with `*` matches one or more of any character (captured), any
+//   other segment matches itself literally; matching is on the raw (percent-encoded) path.
+// * of all patterns that match, the one with the most literal segments wins, then the one with
+//   the most `:` segments, then the most `*` segments; remaining ties go to the earlier pattern.
+// * patterns that differ only in their parameter names are the same route: adding one replaces
+//   the other (value and names). Unbinding stores a tombstone (a value without an owner), which
+//   still matches and so answers 404 instead of falling back.
+
+import type { LazyLoadBlob, ProcessId } from '../../types.js';
+import { pidStr } from '../../kernel/address.js';
+
+interface Entry<T> {
+  pattern: string;
+  regex: RegExp;
+  paramNames: string[];
+  statics: number;
+  dynamics: number;
+  wildcards: number;
+  order: number;
+  value: T;
+}
+
+export interface RouteMatch<T> {
+  value: T;
+  /** the pattern as it was added */
+  pattern: string;
+  /** captures by name, sorted by name; later duplicates win */
+  params: Array<[string, string]>;
+}
+
+/** Segments of a route: `[separator or undefined, text]` (route-recognizer's split on `/` and `.`). */
+function segments(route: string): Array<[string | undefined, string]> {
+  const out: Array<[string | undefined, string]> = [];
+  let start = 0;
+  while (start < route.length) {
+    let end = route.length;
+    for (let i = start + 1; i < route.length; i++) {
+      if (route[i] === '/' || route[i] === '.') {
+        end = i;
+        break;
+      }
+    }
+    const c = route[start]!;
+    out.push(c === '/' || c === '.' ? [c, route.slice(start + 1, end)] : [undefined, route.slice(start, end)]);
+    start = end;
+  }
+  return out;
+}
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const stripLeadingSlash = (s: string): string => (s.startsWith('/') ? s.slice(1) : s);
+
+export class RouteTable<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+  private counter = 0;
+
+  /** Add (or replace) a route. */
+  add(pattern: string, value: T): void {
+    const route = stripLeadingSlash(pattern);
+    let re = '^';
+    let shape = '';
+    const paramNames: string[] = [];
+    let statics = 0;
+    let dynamics = 0;
+    let wildcards = 0;
+    for (const [sep, seg] of segments(route)) {
+      if (sep !== undefined) {
+        re += escapeRe(sep);
+        shape += sep;
+      }
+      if (seg.startsWith(':')) {
+        re += '([^/]+)';
+        shape += '\u0000:';
+        paramNames.push(seg.slice(1));
+        dynamics++;
+      } else if (seg.startsWith('*')) {
+        re += '(.+)';
+        shape += '\u0000*';
+        paramNames.push(seg.slice(1));
+        wildcards++;
+      } else {
+        re += escapeRe(seg);
+        shape += seg.replace(/\u0000/g, '\u0000\u0000');
+        statics++;
+      }
+    }
+    re += '$';
+    const prev = this.entries.get(shape);
+    this.entries.set(shape, {
+      pattern,
+      regex: new RegExp(re, 's'),
+      paramNames,
+      statics,
+      dynamics,
+      wildcards,
+      order: prev?.order ?? this.counter++,
+      value,
+    });
+  }
+
+  /** The best route for `path` (a leading `/` is ignored), or undefined. */
+  recognize(path: string): RouteMatch<T> | undefined {
+    const p = stripLeadingSlash(path);
+    let best: { e: Entry<T>; m: RegExpExecArray } | undefined;
+    for (const e of this.entries.values()) {
+      const m = e.regex.exec(p);
+      if (!m) continue;
+      if (!best || better(e, best.e)) best = { e, m };
+    }
+    if (!best) return undefined;
+    const params = new Map<string, string>();
+    best.e.paramNames.forEach((name, i) => {
+      if (name !== '') params.set(name, best!.m[i + 1]!);
+    });
+    return {
+      value: best.e.value,
+      pattern: best.e.pattern,
+      params: [...params.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    };
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+function better<T>(a: Entry<T>, b: Entry<T>): boolean {
+  if (a.statics !== b.statics) return a.statics > b.statics;
+  if (a.dynamics !== b.dynamics) return a.dynamics > b.dynamics;
+  if (a.wildcards !== b.wildcards) return a.wildcards > b.wildcards;
+  return a.order < b.order;
+}
+
+// ------------------------------------------------------------------ the two tables
+
+export interface HttpBinding {
+  /** undefined: unbound (tombstone) */
+  app: ProcessId | undefined;
+  /** the stored pattern, e.g. `/<pid>/item/:id` (IncomingHttpRequest.bound_path) */
+  path: string;
+  secureSubdomain: string | undefined;
+  authenticated: boolean;
+  localOnly: boolean;
+  staticContent: LazyLoadBlob | undefined;
+  /** kit's RPC endpoint, handled by the server itself */
+  rpc?: boolean;
+}
+
+export interface WsBinding {
+  app: ProcessId | undefined;
+  secureSubdomain: string | undefined;
+  authenticated: boolean;
+  extension: boolean;
+}
+
+export const RPC_PATH = '/rpc:distro:sys/message';
+
+/** One trailing `/` removed. */
+export function normalizePath(path: string): string {
+  return path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** Where a process's binding of `path` is stored: under `/<process id>` (homepage excepted). */
+export function formatPathWithProcess(pid: ProcessId, path: string): string {
+  const p = pidStr(pid);
+  if (p === 'homepage:homepage:sys') return normalizePath(path);
+  return path.startsWith('/') ? `/${p}${normalizePath(path)}` : `/${p}/${normalizePath(path)}`;
+}
+
+/** `<package>-<publisher>` with every character that is not ASCII alphanumeric replaced by `-`. */
+export function secureSubdomain(pid: ProcessId): string {
+  return `${pid.packageName}-${pid.publisherNode}`.replace(/[^A-Za-z0-9]/g, '-');
+}
+
+export class Bindings {
+  readonly http = new RouteTable<HttpBinding>();
+  readonly ws = new RouteTable<WsBinding>();
+
+  constructor() {
+    this.http.add(RPC_PATH, {
+      app: { processName: 'rpc', packageName: 'distro', publisherNode: 'sys' },
+      path: RPC_PATH,
+      secureSubdomain: undefined,
+      authenticated: false,
+      localOnly: true,
+      staticContent: undefined,
+      rpc: true,
+    });
+  }
+
+  /**
+   * HTTP lookup for a normalized path: the exact route, else the route of the first segment
+   * alone (the process's `/` binding), else undefined. A tombstone is returned as found.
+   */
+  lookupHttp(path: string): RouteMatch<HttpBinding> | undefined {
+    const exact = this.http.recognize(path);
+    if (exact) return exact;
+    const base = path.split('/')[1] ?? '';
+    return this.http.recognize(base);
+  }
+
+  /** WebSocket lookup: exact only. */
+  lookupWs(path: string): RouteMatch<WsBinding> | undefined {
+    return this.ws.recognize(path);
+  }
+}

@@ -1,0 +1,258 @@
+// The WebSocket server (fact sheet 3.9, 3.10): upgrades on WS-bound paths of the shared HTTP
+// server, one channel (random u32, unique while its socket is open) per connection, client
+// frames to the bound process as WebSocketPush, process pushes to the client, extension
+// (msgpack) envelopes both ways.
+
+import { randomInt } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { LazyLoadBlob, Message, ProcessId } from '../../types.js';
+import { pidStr } from '../../kernel/address.js';
+import type { ModuleContext } from '../../kernel/module.js';
+import { wsCloseBody, wsOpenBody, wsPushBody, type MessageType, type ServerErrorKind, type WsMessageType } from '../../wire/http-server.js';
+import { decodeExtFrame, encodeExtPushData } from '../../wire/msgpack.js';
+import type { Auth } from './auth.js';
+import { normalizePath, type Bindings } from './routes.js';
+import { hostnameOf, isLoopbackPeer, serializeHeaders, splitTarget } from './request-info.js';
+
+/** v1's limit on concurrent server-side sockets; further upgrades fall through to HTTP */
+export const MAX_WS_CONNECTIONS = 128;
+
+interface Channel {
+  id: number;
+  owner: ProcessId;
+  ownerKey: string;
+  ws: WebSocket;
+  extension: boolean;
+  /** false once the process closed it (the socket may still be finishing) */
+  pushable: boolean;
+}
+
+export interface WsServerOptions {
+  ctx: () => ModuleContext | undefined;
+  bindings: Bindings;
+  auth: () => Auth | undefined;
+  maxPayload: number;
+  print: (verbosity: number, text: string) => void;
+  /** a plain output line (where the runtime writes to stdout) */
+  println: (line: string) => void;
+  /** an upgrade that is not ours: answer it as plain HTTP */
+  fallThrough: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+}
+
+const toBuffer = (data: RawData): Buffer =>
+  Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+
+export class WsServer {
+  private readonly wss: WebSocketServer;
+  private readonly channels = new Map<number, Channel>();
+  private stopped = false;
+
+  constructor(private readonly o: WsServerOptions) {
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false, maxPayload: o.maxPayload });
+  }
+
+  /** The server's 'upgrade' listener. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {}); // a reset peer must not crash the node
+    this.accept(req, socket, head).then(
+      (accepted) => {
+        if (!accepted) this.o.fallThrough(req, socket, head);
+      },
+      (e: unknown) => {
+        this.o.print(0, `http-server: websocket upgrade failed: ${(e as Error)?.message ?? e}`);
+        socket.destroy();
+      },
+    );
+  }
+
+  /** The checks of the runtime's ws route; true if the socket was taken over. */
+  private async accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<boolean> {
+    const headers = serializeHeaders(req.rawHeaders);
+    // what warp's ws() filter requires; anything else is plain HTTP
+    if (
+      req.method !== 'GET' ||
+      (headers.get('upgrade') ?? '').toLowerCase() !== 'websocket' ||
+      !headers.has('sec-websocket-key') ||
+      headers.get('sec-websocket-version') !== '13'
+    ) {
+      return false;
+    }
+    const originalPath = normalizePath(splitTarget(req.url).path);
+    this.o.print(2, `http-server: ws request for ${originalPath}`);
+    if (this.channels.size >= MAX_WS_CONNECTIONS) {
+      this.o.print(0, `http-server: too many open websockets (${this.channels.size})! rejecting incoming`);
+      return false;
+    }
+    const match = this.o.bindings.lookupWs(originalPath);
+    const binding = match?.value;
+    const app = binding?.app;
+    if (!binding || !app) return false;
+
+    if (binding.authenticated) {
+      const auth = this.o.auth();
+      const cookie = headers.get('cookie');
+      if (!auth || cookie === undefined) return false;
+      if (binding.secureSubdomain !== undefined) {
+        const host = headers.get('host');
+        if (host === undefined) return false;
+        const label = hostnameOf(host).split('.')[0] ?? '';
+        if (label !== binding.secureSubdomain || !(await auth.valid(cookie, pidStr(app)))) return false;
+      } else if (!(await auth.valid(cookie, undefined))) {
+        return false;
+      }
+    }
+    if (binding.extension && !isLoopbackPeer(req)) return false;
+    if (socket.destroyed) return true;
+
+    // the path the process sees: its prefix removed, always starting with `/`
+    const trimmed = originalPath.replace(/^\/+/, '');
+    const pid = pidStr(app);
+    const rest = trimmed.startsWith(pid) ? trimmed.slice(pid.length) : '';
+    const path = `/${rest.replace(/^\/+/, '')}`;
+    const extension = binding.extension;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, app, path, extension));
+    return true;
+  }
+
+  private freshId(): number {
+    for (;;) {
+      const id = randomInt(0, 2 ** 32);
+      if (!this.channels.has(id)) return id;
+    }
+  }
+
+  private open(ws: WebSocket, app: ProcessId, path: string, extension: boolean): void {
+    const id = this.freshId();
+    const ch: Channel = { id, owner: app, ownerKey: pidStr(app), ws, extension, pushable: true };
+    this.channels.set(id, ch);
+    this.o.print(2, `http-server: new websocket connection to ${ch.ownerKey} with id ${id}`);
+    this.request(app, wsOpenBody(path, id));
+    ws.on('message', (data, isBinary) => this.frame(ch, isBinary ? 'Binary' : 'Text', toBuffer(data)));
+    ws.on('ping', (data) => this.frame(ch, 'Ping', data));
+    ws.on('pong', (data) => this.frame(ch, 'Pong', data));
+    ws.on('error', (e) => this.o.print(2, `http-server: websocket ${id}: ${e.message}`));
+    ws.on('close', (code, reason) => {
+      // 1006: the stream ended without a Close frame
+      if (code !== 1006) this.frame(ch, 'Close', reason);
+      this.channels.delete(id);
+      this.request(app, wsCloseBody(id));
+      this.o.print(2, `http-server: websocket connection ${id} closed`);
+    });
+  }
+
+  private send(target: ProcessId, message: Message, blob: LazyLoadBlob | undefined, id?: bigint): void {
+    const ctx = this.o.ctx();
+    if (!ctx || this.stopped) return;
+    ctx.send({ target: { node: ctx.node, process: target }, message, lazyLoadBlob: blob, ...(id !== undefined ? { id } : {}) });
+  }
+
+  private request(target: ProcessId, body: Uint8Array, blob?: LazyLoadBlob, id?: bigint): void {
+    this.send(
+      target,
+      { tag: 'request', val: { inherit: false, expectsResponse: undefined, body, metadata: undefined, capabilities: [] } },
+      blob,
+      id,
+    );
+  }
+
+  /** A frame from the client: a push to the owner, or on extension bindings maybe an envelope. */
+  private frame(ch: Channel, type: WsMessageType, payload: Buffer): void {
+    const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.length);
+    const body = wsPushBody(ch.id, type);
+    if (!ch.extension) {
+      this.request(ch.owner, body, { mime: undefined, bytes });
+      return;
+    }
+    const gen = this.o.ctx()?.generationOf(ch.owner) ?? 1;
+    const d = decodeExtFrame(bytes, gen);
+    switch (d.kind) {
+      case 'raw':
+        this.request(ch.owner, body, { mime: undefined, bytes });
+        return;
+      case 'push-data': {
+        const blob = { mime: undefined, bytes: d.blob };
+        if (d.kinodeMessageType === 'Request') {
+          this.request(ch.owner, body, blob, d.id);
+        } else {
+          this.send(ch.owner, { tag: 'response', val: [{ inherit: false, body, metadata: undefined, capabilities: [] }, undefined] }, blob, d.id);
+        }
+        return;
+      }
+      case 'other-action':
+        this.o.println(`http server: got unexpected message from ext websocket: ${d.action.tag}`);
+        return;
+    }
+  }
+
+  /**
+   * A push from process `source` (WebSocketPush, or WebSocketExtPushOutgoing with `ext`), checked
+   * in the runtime's order. Returns the error, or undefined when the frame was sent.
+   */
+  push(
+    source: ProcessId,
+    channelId: number,
+    type: WsMessageType,
+    blob: LazyLoadBlob | undefined,
+    ext?: { id: bigint; desiredReplyType: MessageType },
+  ): ServerErrorKind | undefined {
+    if (!blob) return 'no-blob';
+    let bytes = blob.bytes;
+    if (ext) {
+      if (type !== 'Binary') return 'no-blob';
+      bytes = encodeExtPushData(ext.id, ext.desiredReplyType, bytes);
+    }
+    if ((type === 'Ping' || type === 'Pong') && bytes.length > 125) return 'ping-pong-too-long';
+    const ch = this.channels.get(channelId);
+    if (!ch || !ch.pushable) return 'channel-not-found';
+    if (ch.ownerKey !== pidStr(source)) return 'channel-not-owned';
+    if (ch.ws.readyState !== WebSocket.OPEN) return 'channel-closed';
+    switch (type) {
+      case 'Text':
+        ch.ws.send(Buffer.from(bytes).toString('utf8'));
+        break;
+      case 'Binary':
+        ch.ws.send(bytes, { binary: true });
+        break;
+      case 'Ping':
+        ch.ws.ping(bytes);
+        break;
+      case 'Pong':
+        ch.ws.pong(bytes);
+        break;
+      case 'Close':
+        // the runtime hits unreachable!() here; closing the channel is the sensible reading
+        ch.pushable = false;
+        ch.ws.close();
+        break;
+    }
+    return undefined;
+  }
+
+  /** WebSocketClose from `source`: its own channel is closed; someone else's is an error; unknown is fine. */
+  close(source: ProcessId, channelId: number): ServerErrorKind | undefined {
+    const ch = this.channels.get(channelId);
+    if (!ch || !ch.pushable) return undefined;
+    if (ch.ownerKey !== pidStr(source)) return 'channel-not-owned';
+    ch.pushable = false;
+    ch.ws.close();
+    return undefined;
+  }
+
+  /** Open channel ids owned by a process (`process:package:publisher`). */
+  channelsOf(pid: string): number[] {
+    return [...this.channels.values()].filter((c) => c.ownerKey === pid && c.pushable).map((c) => c.id);
+  }
+
+  get openCount(): number {
+    return this.channels.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const ch of this.channels.values()) ch.ws.terminate();
+    this.channels.clear();
+    this.wss.close();
+  }
+}

@@ -1,0 +1,455 @@
+// Wire shapes of `http-server:distro:sys` (v0 `http_server:distro:sys`), as serde_json reads and
+// writes them in the Kinode runtime (0.9.10 / 1.0.0): externally tagged enums, struct fields in
+// Rust declaration order, newtype variants bare, unit variants as plain strings.
+//
+// Parsing follows serde's derive rules: unknown fields are ignored, missing `Option` fields are
+// `None`, other missing fields, duplicate fields, wrong JSON types and out-of-range integers are
+// errors; structs may also come as JSON arrays (serde's sequence form). The JSON text itself is
+// read by the strict serde_json-like reader shared with http-client.
+
+import { parseJson, WireError, type Json } from './http-client.js';
+
+export { WireError, type Json };
+
+export type Generation = 0 | 1;
+export type WsMessageType = 'Text' | 'Binary' | 'Ping' | 'Pong' | 'Close';
+export type MessageType = 'Request' | 'Response';
+
+const WS_MESSAGE_TYPES: readonly string[] = ['Text', 'Binary', 'Ping', 'Pong', 'Close'];
+const MESSAGE_TYPES: readonly string[] = ['Request', 'Response'];
+
+// ------------------------------------------------------------------ serde derive helpers
+
+function asString(v: Json, what: string): string {
+  if (v.k !== 'str') throw new WireError(`${what}: expected a string`);
+  return v.v;
+}
+
+function asOptString(v: Json, what: string): string | undefined {
+  return v.k === 'null' ? undefined : asString(v, what);
+}
+
+function asBool(v: Json, what: string): boolean {
+  if (v.k !== 'bool') throw new WireError(`${what}: expected a boolean`);
+  return v.v;
+}
+
+function asOptBool(v: Json, what: string): boolean | undefined {
+  return v.k === 'null' ? undefined : asBool(v, what);
+}
+
+/** An unsigned integer of at most `bits` bits (serde_json: no fraction, no exponent). */
+function asUint(v: Json, what: string, bits: 8 | 16 | 32 | 64): bigint {
+  if (v.k !== 'num' || !/^-?[0-9]+$/.test(v.raw)) throw new WireError(`${what}: expected u${bits}`);
+  if (v.raw.startsWith('-')) {
+    if (/^-0+$/.test(v.raw)) return 0n;
+    throw new WireError(`${what}: expected u${bits}`);
+  }
+  const n = BigInt(v.raw);
+  if (n >= 1n << BigInt(bits)) throw new WireError(`${what}: expected u${bits}`);
+  return n;
+}
+
+const asU32 = (v: Json, what: string): number => Number(asUint(v, what, 32));
+
+function asOptU64(v: Json, what: string): bigint | undefined {
+  return v.k === 'null' ? undefined : asUint(v, what, 64);
+}
+
+/** Vec<u8>: a sequence of integers 0..=255 */
+function asBytes(v: Json, what: string): Uint8Array {
+  if (v.k !== 'arr') throw new WireError(`${what}: expected a sequence`);
+  return Uint8Array.from(v.v, (x, i) => Number(asUint(x, `${what}[${i}]`, 8)));
+}
+
+/** HashMap<String, String>: later duplicates win; first-insertion order kept. */
+function asStringMap(v: Json, what: string): Array<[string, string]> {
+  if (v.k !== 'obj') throw new WireError(`${what}: expected a map`);
+  const m = new Map<string, string>();
+  for (const [k, val] of v.v) m.set(k, asString(val, `${what}.${k}`));
+  return [...m.entries()];
+}
+
+/**
+ * A struct with `fields` in declaration order, from a JSON object (unknown keys ignored,
+ * duplicates rejected) or array (exact length). `optional` fields may be missing from an object.
+ */
+function structFields(v: Json, name: string, fields: readonly string[], optional: readonly string[] = []): Map<string, Json> {
+  const out = new Map<string, Json>();
+  if (v.k === 'arr') {
+    if (v.v.length !== fields.length) throw new WireError(`${name}: expected ${fields.length} elements`);
+    fields.forEach((f, i) => out.set(f, v.v[i]!));
+    return out;
+  }
+  if (v.k !== 'obj') throw new WireError(`${name}: expected a struct`);
+  for (const [k, val] of v.v) {
+    if (!fields.includes(k)) continue;
+    if (out.has(k)) throw new WireError(`${name}: duplicate field \`${k}\``);
+    out.set(k, val);
+  }
+  for (const f of fields) {
+    if (out.has(f)) continue;
+    if (optional.includes(f)) out.set(f, { k: 'null' });
+    else throw new WireError(`${name}: missing field \`${f}\``);
+  }
+  return out;
+}
+
+/** Externally tagged enum: `"Unit"` or `{"Variant": value}` (exactly one key). */
+function enumTag(v: Json, name: string): { tag: string; val: Json | undefined } {
+  if (v.k === 'str') return { tag: v.v, val: undefined };
+  if (v.k === 'obj' && v.v.length === 1) return { tag: v.v[0]![0], val: v.v[0]![1] };
+  throw new WireError(`${name}: expected an enum`);
+}
+
+function needVal(val: Json | undefined, name: string): Json {
+  if (val === undefined) throw new WireError(`${name}: expected a value, found a unit variant`);
+  return val;
+}
+
+function unitEnum<T extends string>(v: Json, name: string, variants: readonly string[]): T {
+  const { tag, val } = enumTag(v, name);
+  if (!variants.includes(tag)) throw new WireError(`${name}: unknown variant \`${tag}\``);
+  // serde_json accepts a unit variant as "Name" or {"Name": null}
+  if (val !== undefined && val.k !== 'null') throw new WireError(`${name}: expected unit variant`);
+  return tag as T;
+}
+
+const wsType = (v: Json): WsMessageType => unitEnum<WsMessageType>(v, 'WsMessageType', WS_MESSAGE_TYPES);
+const msgType = (v: Json): MessageType => unitEnum<MessageType>(v, 'MessageType', MESSAGE_TYPES);
+
+// ------------------------------------------------------------------ actions (process -> module)
+
+export type HttpServerAction =
+  | { tag: 'Bind'; path: string; authenticated: boolean; localOnly: boolean; cache: boolean }
+  | { tag: 'SecureBind'; path: string; cache: boolean }
+  | { tag: 'Unbind'; path: string }
+  | { tag: 'WebSocketBind'; path: string; authenticated: boolean; extension: boolean }
+  | { tag: 'WebSocketSecureBind'; path: string; extension: boolean }
+  | { tag: 'WebSocketUnbind'; path: string }
+  | { tag: 'WebSocketOpen'; path: string; channelId: number }
+  | { tag: 'WebSocketPush'; channelId: number; messageType: WsMessageType }
+  | { tag: 'WebSocketExtPushOutgoing'; channelId: number; messageType: WsMessageType; desiredReplyType: MessageType }
+  | { tag: 'WebSocketExtPushData'; id: bigint; kinodeMessageType: MessageType; blob: Uint8Array }
+  | { tag: 'WebSocketClose'; channelId: number };
+
+/**
+ * `HttpServerAction` of generation `gen` from an already-parsed value (JSON, or msgpack mapped
+ * onto the same tree). v0's WebSocketBind/WebSocketSecureBind require `encrypted` (a bool that
+ * has no effect); v1 has no such field and ignores it when present.
+ */
+export function actionFromValue(v: Json, gen: Generation): HttpServerAction {
+  const { tag, val } = enumTag(v, 'HttpServerAction');
+  switch (tag) {
+    case 'Bind': {
+      const f = structFields(needVal(val, tag), tag, ['path', 'authenticated', 'local_only', 'cache']);
+      return {
+        tag,
+        path: asString(f.get('path')!, 'path'),
+        authenticated: asBool(f.get('authenticated')!, 'authenticated'),
+        localOnly: asBool(f.get('local_only')!, 'local_only'),
+        cache: asBool(f.get('cache')!, 'cache'),
+      };
+    }
+    case 'SecureBind': {
+      const f = structFields(needVal(val, tag), tag, ['path', 'cache']);
+      return { tag, path: asString(f.get('path')!, 'path'), cache: asBool(f.get('cache')!, 'cache') };
+    }
+    case 'Unbind':
+    case 'WebSocketUnbind': {
+      const f = structFields(needVal(val, tag), tag, ['path']);
+      return { tag, path: asString(f.get('path')!, 'path') };
+    }
+    case 'WebSocketBind': {
+      const fields = gen === 0 ? ['path', 'authenticated', 'encrypted', 'extension'] : ['path', 'authenticated', 'extension'];
+      const f = structFields(needVal(val, tag), tag, fields);
+      if (gen === 0) asBool(f.get('encrypted')!, 'encrypted');
+      return {
+        tag,
+        path: asString(f.get('path')!, 'path'),
+        authenticated: asBool(f.get('authenticated')!, 'authenticated'),
+        extension: asBool(f.get('extension')!, 'extension'),
+      };
+    }
+    case 'WebSocketSecureBind': {
+      const fields = gen === 0 ? ['path', 'encrypted', 'extension'] : ['path', 'extension'];
+      const f = structFields(needVal(val, tag), tag, fields);
+      if (gen === 0) asBool(f.get('encrypted')!, 'encrypted');
+      return { tag, path: asString(f.get('path')!, 'path'), extension: asBool(f.get('extension')!, 'extension') };
+    }
+    case 'WebSocketOpen': {
+      const f = structFields(needVal(val, tag), tag, ['path', 'channel_id']);
+      return { tag, path: asString(f.get('path')!, 'path'), channelId: asU32(f.get('channel_id')!, 'channel_id') };
+    }
+    case 'WebSocketPush': {
+      const f = structFields(needVal(val, tag), tag, ['channel_id', 'message_type']);
+      return { tag, channelId: asU32(f.get('channel_id')!, 'channel_id'), messageType: wsType(f.get('message_type')!) };
+    }
+    case 'WebSocketExtPushOutgoing': {
+      const f = structFields(needVal(val, tag), tag, ['channel_id', 'message_type', 'desired_reply_type']);
+      return {
+        tag,
+        channelId: asU32(f.get('channel_id')!, 'channel_id'),
+        messageType: wsType(f.get('message_type')!),
+        desiredReplyType: msgType(f.get('desired_reply_type')!),
+      };
+    }
+    case 'WebSocketExtPushData': {
+      const f = structFields(needVal(val, tag), tag, ['id', 'kinode_message_type', 'blob']);
+      return {
+        tag,
+        id: asUint(f.get('id')!, 'id', 64),
+        kinodeMessageType: msgType(f.get('kinode_message_type')!),
+        blob: asBytes(f.get('blob')!, 'blob'),
+      };
+    }
+    case 'WebSocketClose':
+      return { tag, channelId: asU32(needVal(val, tag), 'WebSocketClose') };
+    default:
+      throw new WireError(`HttpServerAction: unknown variant \`${tag}\``);
+  }
+}
+
+/** Body of a request to the module. Throws WireError where serde_json would fail. */
+export function parseHttpServerAction(body: Uint8Array, gen: Generation): HttpServerAction {
+  return actionFromValue(parseJson(body), gen);
+}
+
+// ------------------------------------------------------------------ replies to actions
+
+/** What went wrong with an action, independent of generation. */
+export type ServerErrorKind =
+  | 'malformed'
+  | 'no-blob'
+  | 'invalid-source'
+  | 'ping-pong-too-long'
+  | 'channel-not-found'
+  | 'channel-not-owned'
+  | 'channel-closed'
+  | 'open-not-valid'
+  | 'ext-push-data-not-valid';
+
+export interface ServerError {
+  kind: ServerErrorKind;
+  /** for `malformed`: the request body (v0 echoes it lossily as UTF-8) */
+  body?: Uint8Array;
+}
+
+const q = (s: string): string => JSON.stringify(s); // the escapes serde_json writes for Rust strings
+const enc = new TextEncoder();
+const lossy = new TextDecoder('utf-8', { fatal: false });
+
+const wsPushError = (text: string): string => `{"WebSocketPushError":{"error":${q(text)}}}`;
+
+function v0Error(e: ServerError): string {
+  switch (e.kind) {
+    case 'malformed':
+      return `{"BadRequest":{"req":${q(lossy.decode(e.body ?? new Uint8Array()))}}}`;
+    case 'no-blob':
+      return '"NoBlob"';
+    case 'invalid-source': // never checked in v0; the closest variant of its enum
+      return `{"PathBindError":{"error":"invalid source process"}}`;
+    case 'ping-pong-too-long':
+      return wsPushError('Ping and Pong messages must be 125 bytes or less');
+    case 'channel-not-found':
+      return wsPushError('WebSocket channel not found');
+    case 'channel-not-owned':
+      return wsPushError('WebSocket channel not owned by this process');
+    case 'channel-closed':
+      return wsPushError('WebSocket channel closed');
+    case 'open-not-valid':
+      return wsPushError('WebSocketOpen is not a valid request');
+    case 'ext-push-data-not-valid':
+      return wsPushError('Use WebSocketExtPushOutgoing, not WebSocketExtPushData');
+  }
+}
+
+function v1Error(e: ServerError): string {
+  switch (e.kind) {
+    case 'malformed':
+    case 'open-not-valid':
+    case 'ext-push-data-not-valid':
+      return '"MalformedRequest"';
+    case 'no-blob':
+      return '"NoBlob"';
+    case 'invalid-source':
+      return '"InvalidSourceProcess"';
+    case 'ping-pong-too-long':
+      return '"WsPingPongTooLong"';
+    case 'channel-not-found':
+    case 'channel-not-owned':
+    case 'channel-closed':
+      return '"WsChannelNotFound"';
+  }
+}
+
+/** `Ok(())` */
+export function actionOkBody(): Uint8Array {
+  return enc.encode('{"Ok":null}');
+}
+
+/** `Err(HttpServerError::…)` in the enum of generation `gen`. */
+export function actionErrorBody(e: ServerError, gen: Generation): Uint8Array {
+  return enc.encode(`{"Err":${gen === 0 ? v0Error(e) : v1Error(e)}}`);
+}
+
+// ------------------------------------------------------------------ requests to processes
+
+export interface IncomingHttpRequest {
+  sourceSocketAddr: string | undefined;
+  method: string;
+  url: string;
+  boundPath: string;
+  headers: Iterable<[string, string]>;
+  urlParams: Iterable<[string, string]>;
+  queryParams: Iterable<[string, string]>;
+}
+
+function mapJson(entries: Iterable<[string, string]>): string {
+  const parts: string[] = [];
+  for (const [k, v] of entries) parts.push(`${q(k)}:${q(v)}`);
+  return `{${parts.join(',')}}`;
+}
+
+/** `HttpServerRequest::Http(IncomingHttpRequest)` */
+export function httpRequestBody(r: IncomingHttpRequest): Uint8Array {
+  const addr = r.sourceSocketAddr === undefined ? 'null' : q(r.sourceSocketAddr);
+  return enc.encode(
+    `{"Http":{"source_socket_addr":${addr},"method":${q(r.method)},"url":${q(r.url)},` +
+      `"bound_path":${q(r.boundPath)},"headers":${mapJson(r.headers)},"url_params":${mapJson(r.urlParams)},` +
+      `"query_params":${mapJson(r.queryParams)}}}`,
+  );
+}
+
+/** `HttpServerRequest::WebSocketOpen { path, channel_id }` */
+export function wsOpenBody(path: string, channelId: number): Uint8Array {
+  return enc.encode(`{"WebSocketOpen":{"path":${q(path)},"channel_id":${channelId}}}`);
+}
+
+/** `HttpServerRequest::WebSocketPush { channel_id, message_type }` */
+export function wsPushBody(channelId: number, messageType: WsMessageType): Uint8Array {
+  return enc.encode(`{"WebSocketPush":{"channel_id":${channelId},"message_type":${q(messageType)}}}`);
+}
+
+/** `HttpServerRequest::WebSocketClose(channel_id)` */
+export function wsCloseBody(channelId: number): Uint8Array {
+  return enc.encode(`{"WebSocketClose":${channelId}}`);
+}
+
+// ------------------------------------------------------------------ the process's answer
+
+export interface HttpResponse {
+  status: number;
+  headers: Array<[string, string]>;
+}
+
+/** `HttpResponse { status: u16, headers: HashMap<String, String> }`. Throws WireError. */
+export function parseHttpResponse(body: Uint8Array): HttpResponse {
+  const f = structFields(parseJson(body), 'HttpResponse', ['status', 'headers']);
+  return { status: Number(asUint(f.get('status')!, 'status', 16)), headers: asStringMap(f.get('headers')!, 'headers') };
+}
+
+// ------------------------------------------------------------------ login and RPC bodies
+
+export interface LoginInfo {
+  /** our login page sends the plain password here */
+  password: string | undefined;
+  /** the runtime's field; accepted and compared like `password` (see docs/http-server.md) */
+  passwordHash: string | undefined;
+  subdomain: string | undefined;
+}
+
+/** `POST /login` body. Throws WireError (-> 400). */
+export function parseLoginInfo(body: Uint8Array): LoginInfo {
+  const f = structFields(parseJson(body), 'LoginInfo', ['password_hash', 'password', 'subdomain'], ['password_hash', 'password', 'subdomain']);
+  const info = {
+    passwordHash: asOptString(f.get('password_hash')!, 'password_hash'),
+    password: asOptString(f.get('password')!, 'password'),
+    subdomain: asOptString(f.get('subdomain')!, 'subdomain'),
+  };
+  if (info.password === undefined && info.passwordHash === undefined) throw new WireError('LoginInfo: missing field `password`');
+  return info;
+}
+
+export interface RpcMessage {
+  node: string | undefined;
+  process: string;
+  inherit: boolean | undefined;
+  expectsResponse: bigint | undefined;
+  body: string | undefined;
+  metadata: string | undefined;
+  context: string | undefined;
+  mime: string | undefined;
+  data: string | undefined;
+}
+
+const RPC_FIELDS = ['node', 'process', 'inherit', 'expects_response', 'body', 'metadata', 'context', 'mime', 'data'] as const;
+
+/** kit's `POST /rpc:distro:sys/message` body. Throws WireError (-> 400). */
+export function parseRpcMessage(body: Uint8Array): RpcMessage {
+  const f = structFields(parseJson(body), 'RpcMessage', RPC_FIELDS, RPC_FIELDS.filter((x) => x !== 'process'));
+  return {
+    node: asOptString(f.get('node')!, 'node'),
+    process: asString(f.get('process')!, 'process'),
+    inherit: asOptBool(f.get('inherit')!, 'inherit'),
+    expectsResponse: asOptU64(f.get('expects_response')!, 'expects_response'),
+    body: asOptString(f.get('body')!, 'body'),
+    metadata: asOptString(f.get('metadata')!, 'metadata'),
+    context: asOptString(f.get('context')!, 'context'),
+    mime: asOptString(f.get('mime')!, 'mime'),
+    data: asOptString(f.get('data')!, 'data'),
+  };
+}
+
+const bytesJson = (b: Uint8Array): string => `[${Array.from(b).join(',')}]`;
+
+/** `RpcResponseBody { body: Vec<u8>, lazy_load_blob: Option<LazyLoadBlob { mime, bytes }> }` */
+export function rpcResponseBody(body: Uint8Array, blob: { mime: string | undefined; bytes: Uint8Array } | undefined): Uint8Array {
+  const b = blob === undefined ? 'null' : `{"mime":${blob.mime === undefined ? 'null' : q(blob.mime)},"bytes":${bytesJson(blob.bytes)}}`;
+  return enc.encode(`{"body":${bytesJson(body)},"lazy_load_blob":${b}}`);
+}
+
+// ------------------------------------------------------------------ readers (tests, tools)
+
+export type ServerRequest =
+  | { tag: 'Http'; req: { sourceSocketAddr: string | undefined; method: string; url: string; boundPath: string; headers: Record<string, string>; urlParams: Record<string, string>; queryParams: Record<string, string> } }
+  | { tag: 'WebSocketOpen'; path: string; channelId: number }
+  | { tag: 'WebSocketPush'; channelId: number; messageType: WsMessageType }
+  | { tag: 'WebSocketClose'; channelId: number };
+
+/** `HttpServerRequest` as a process receives it (what process_lib's `from_bytes` accepts). */
+export function parseServerRequest(body: Uint8Array): ServerRequest {
+  const { tag, val } = enumTag(parseJson(body), 'HttpServerRequest');
+  switch (tag) {
+    case 'Http': {
+      const f = structFields(needVal(val, tag), 'IncomingHttpRequest', [
+        'source_socket_addr', 'method', 'url', 'bound_path', 'headers', 'url_params', 'query_params',
+      ], ['source_socket_addr']);
+      const obj = (v: Json, what: string) => Object.fromEntries(asStringMap(v, what));
+      return {
+        tag,
+        req: {
+          sourceSocketAddr: asOptString(f.get('source_socket_addr')!, 'source_socket_addr'),
+          method: asString(f.get('method')!, 'method'),
+          url: asString(f.get('url')!, 'url'),
+          boundPath: asString(f.get('bound_path')!, 'bound_path'),
+          headers: obj(f.get('headers')!, 'headers'),
+          urlParams: obj(f.get('url_params')!, 'url_params'),
+          queryParams: obj(f.get('query_params')!, 'query_params'),
+        },
+      };
+    }
+    case 'WebSocketOpen': {
+      const f = structFields(needVal(val, tag), tag, ['path', 'channel_id']);
+      return { tag, path: asString(f.get('path')!, 'path'), channelId: asU32(f.get('channel_id')!, 'channel_id') };
+    }
+    case 'WebSocketPush': {
+      const f = structFields(needVal(val, tag), tag, ['channel_id', 'message_type']);
+      return { tag, channelId: asU32(f.get('channel_id')!, 'channel_id'), messageType: wsType(f.get('message_type')!) };
+    }
+    case 'WebSocketClose':
+      return { tag, channelId: asU32(needVal(val, tag), 'WebSocketClose') };
+    default:
+      throw new WireError(`HttpServerRequest: unknown variant \`${tag}\``);
+  }
+}

@@ -1,0 +1,629 @@
+// http-server through a real node, with real clients on 127.0.0.1: Node's fetch and http, `ws`,
+// curl, and Python (`websockets`, `msgpack` from Debian, run with /usr/bin/python3). Processes
+// of both generations: the `echo` and book-like servers of components/servers/ and the probe.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { request as httpRequest, createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import WebSocket from 'ws';
+import type { KinodeNode } from '../host/node.js';
+import { createHttpServerModule, type HttpServerModule } from '../host/modules/http-server/index.js';
+import { encodeExtPushData } from '../host/wire/msgpack.js';
+import { bootNode, cleanupTempDirs, cmd, makePackage, tempDir, type PackageFixture } from './helpers.js';
+
+const HS = ['http_server:distro:sys', 'http-server:distro:sys'] as const;
+const serversWasm = (gen: 0 | 1): string => fileURLToPath(new URL(`../../components/build/servers-v${gen}.wasm`, import.meta.url));
+const PYTHON = '/usr/bin/python3';
+const pythonOk = spawnSync(PYTHON, ['-c', 'import websockets, msgpack'], { stdio: 'ignore' }).status === 0;
+const curlOk = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
+
+interface HttpNode {
+  node: KinodeNode;
+  mod: HttpServerModule;
+  port: number;
+  base: string;
+  home: string;
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+/** A node whose http-server module serves on a server of ours (port 0 on 127.0.0.1). */
+async function bootHttpNode(packages: PackageFixture[], opts: { password?: string; requestTimeoutMs?: number; maxBodyBytes?: number } = {}): Promise<HttpNode> {
+  const home = tempDir('kh-hs-');
+  const server: Server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const lines: string[] = [];
+  const mod = createHttpServerModule({
+    server,
+    home,
+    nodeName: 'fake.dev',
+    password: 'password' in opts ? opts.password : 'secret-pw',
+    requestTimeoutMs: opts.requestTimeoutMs ?? 2000,
+    maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
+    print: (l) => lines.push(l),
+  });
+  const dirs = [];
+  for (const p of packages) dirs.push(await makePackage(p));
+  const node = await bootNode({
+    home,
+    packages: dirs,
+    extraModules: [mod],
+    verbosity: 1,
+    print: process.env.HS_DEBUG ? (l) => console.error(`[node] ${l.slice(0, 300)}`) : () => {},
+  });
+  return {
+    node,
+    mod,
+    port,
+    base: `http://127.0.0.1:${port}`,
+    home,
+    lines,
+    async stop() {
+      await node.stop();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+const both = (gen: 0 | 1) => ({ requestCapabilities: [HS[gen]], grantCapabilities: [HS[gen]] });
+const echoPkg = (gen: 0 | 1): PackageFixture => ({
+  packageName: gen === 0 ? 'echo-zero' : 'echo',
+  publisher: 'template.os',
+  witVersion: gen,
+  processes: [{ name: 'echo', wasm: serversWasm(gen), ...both(gen) }],
+});
+const probePkg = (gen: 0 | 1): PackageFixture => ({
+  packageName: gen === 0 ? 'probe-zero' : 'probe',
+  publisher: 'test.os',
+  witVersion: gen,
+  processes: [
+    { name: 'probe', wasm: `probe-v${gen}`, ...both(gen) },
+    { name: 'nocap', wasm: `probe-v${gen}` },
+    { name: 'nogrant', wasm: `probe-v${gen}`, requestCapabilities: [HS[gen]] },
+  ],
+});
+const bookPkgs = (gen: 0 | 1): PackageFixture[] =>
+  ['http-server', 'ws-server', 'ws-server-with-reply'].map((name) => ({
+    packageName: name,
+    publisher: 'template.os',
+    witVersion: gen,
+    processes: [{ name, wasm: serversWasm(gen), onExit: 'None', ...both(gen) }],
+  }));
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** An HTTP request with full control of headers (Host, Cookie) and the raw path. */
+function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function run(cmdName: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(cmdName, args, { timeout: 60000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+const curl = (args: string[]) => run('curl', ['-s', '-S', '--max-time', '30', ...args]);
+const python = (script: string, ...args: string[]) => run(PYTHON, ['-c', script, ...args]);
+
+/** A `ws` client that collects what it receives. */
+async function wsClient(url: string, headers: Record<string, string> = {}) {
+  const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+  const got: Array<{ kind: string; data: Buffer | string }> = [];
+  let notify: (() => void) | undefined;
+  const push = (kind: string, data: Buffer | string) => {
+    got.push({ kind, data });
+    notify?.();
+  };
+  ws.on('message', (d, isBinary) => push(isBinary ? 'binary' : 'text', isBinary ? (d as Buffer) : d.toString()));
+  ws.on('ping', (d) => push('ping', d));
+  ws.on('close', (code) => push('close', String(code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`unexpected-response ${res.statusCode}`)));
+  });
+  const next = async (pred: (m: { kind: string; data: Buffer | string }) => boolean = () => true, timeoutMs = 10000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = got.findIndex(pred);
+      if (i >= 0) return got.splice(i, 1)[0]!;
+      if (Date.now() > deadline) throw new Error(`ws: nothing matching; got ${JSON.stringify(got)}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 200);
+        notify = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+    }
+  };
+  return { ws, got, next };
+}
+
+/** A WebSocket handshake that is refused: the HTTP status it got instead. */
+function wsRefusedStatus(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.terminate();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    ws.once('error', (e) => reject(e));
+  });
+}
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+interface EchoReply {
+  http: {
+    source_socket_addr: string | null;
+    method: string;
+    url: string;
+    bound_path: string;
+    headers: Record<string, string>;
+    url_params: Record<string, string>;
+    query_params: Record<string, string>;
+  };
+  body: string | null;
+}
+
+interface AwaitResult {
+  ok?: { source: string; body: string };
+  err?: { errorKind: string };
+}
+
+// ==========================================================================================
+
+describe('http-server through a node', () => {
+  let h: HttpNode;
+  let cookie = '';
+
+  before(async () => {
+    h = await bootHttpNode([echoPkg(0), echoPkg(1), probePkg(0), probePkg(1), ...bookPkgs(1)]);
+    await h.node.waitForPrint(/^echo:template\.os: echo bound$/, 60000);
+    await h.node.waitForPrint(/^echo-zero:template\.os: echo bound$/, 60000);
+    for (const pkg of ['probe:test.os', 'probe-zero:test.os']) {
+      for (const p of ['probe', 'nocap', 'nogrant']) await h.node.waitForPrint(new RegExp(`probe ready fake\\.dev@${p}:${esc(pkg)}`), 60000);
+    }
+    // a session cookie for the authenticated paths
+    const r = await fetch(`${h.base}/login`, { method: 'POST', body: JSON.stringify({ password: 'secret-pw' }) });
+    assert.equal(r.status, 200);
+    cookie = (r.headers.get('set-cookie') ?? '').split(';')[0]!;
+  });
+  after(async () => {
+    await h?.stop();
+    cleanupTempDirs();
+  });
+
+  for (const gen of [0, 1] as const) {
+    const pid = `echo:${gen === 0 ? 'echo-zero' : 'echo'}:template.os`;
+    const pkg = gen === 0 ? 'echo-zero:template.os' : 'echo:template.os';
+    const sub = gen === 0 ? 'echo-zero-template-os' : 'echo-template-os';
+    const probe = `fake.dev@probe:${gen === 0 ? 'probe-zero' : 'probe'}:test.os`;
+    const HSNAME = `our@${HS[gen]}`;
+    const viaProbe = (body: unknown, opts: { who?: string; blob?: unknown; expects?: number } = {}) =>
+      cmd<AwaitResult>(h.node, opts.who ?? probe, { op: 'await', target: HSNAME, body, expects: opts.expects ?? 5, blob: opts.blob }, 30);
+
+    describe(`HTTP, process-v${gen}`, () => {
+      it('every IncomingHttpRequest field; the body as blob; the first-segment fallback', async () => {
+        const r = await fetch(`${h.base}/${pid}/some/where/?a=1&b=x+y&a=2&c=%C3%A9`, {
+          method: 'PUT',
+          headers: { 'X-Custom': 'Value', 'Content-Type': 'text/plain' },
+          body: 'hello body',
+        });
+        assert.equal(r.status, 200);
+        assert.equal(r.headers.get('content-type'), 'application/json');
+        const j = (await r.json()) as EchoReply;
+        assert.equal(j.body, 'hello body');
+        assert.equal(j.http.method, 'PUT');
+        assert.equal(j.http.url, `http://127.0.0.1/${pid}/some/where`);
+        assert.equal(j.http.bound_path, `/${pid}`);
+        assert.deepEqual(j.http.url_params, {});
+        assert.deepEqual(j.http.query_params, { a: '2', b: 'x y', c: 'é' });
+        assert.equal(j.http.headers['x-custom'], 'Value');
+        assert.equal(j.http.headers['host'], `127.0.0.1:${h.port}`);
+        assert.equal(j.http.headers['content-type'], 'text/plain');
+        assert.match(j.http.source_socket_addr ?? '', /^127\.0\.0\.1:\d+$/);
+        await h.node.waitForPrint(new RegExp(`^${esc(pkg)}: echo got \\{"Http":\\{"source_socket_addr":`));
+      });
+
+      it(':param and *glob bindings give url_params; one trailing slash is stripped', async () => {
+        const a = (await (await fetch(`${h.base}/${pid}/item/42/`)).json()) as EchoReply;
+        assert.equal(a.http.bound_path, `/${pid}/item/:id`);
+        assert.deepEqual(a.http.url_params, { id: '42' });
+        assert.equal(a.http.url, `http://127.0.0.1/${pid}/item/42`);
+        const b = (await (await fetch(`${h.base}/${pid}/files/a/b%20c/d.txt`)).json()) as EchoReply;
+        assert.equal(b.http.bound_path, `/${pid}/files/*rest`);
+        assert.deepEqual(b.http.url_params, { rest: 'a/b%20c/d.txt' });
+        assert.equal(b.body, '');
+      });
+
+      it('the process chooses status and headers; set-cookie stays one header', async () => {
+        const r = await raw(h.port, 'GET', `/${pid}?status=201&h_X-Extra=yes&h_Set-Cookie=${encodeURIComponent('a=b; c=d')}`);
+        assert.equal(r.status, 201);
+        assert.equal(r.headers['x-extra'], 'yes');
+        assert.deepEqual(r.headers['set-cookie'], ['a=b; c=d']);
+      });
+
+      it('static content is served for GET only; other methods reach the process', async () => {
+        const r = await fetch(`${h.base}/${pid}/static`);
+        assert.equal(r.status, 200);
+        assert.equal(r.headers.get('content-type'), 'text/html');
+        assert.equal(await r.text(), '<h1>static</h1>');
+        const p = await fetch(`${h.base}/${pid}/static`, { method: 'POST', body: 'x' });
+        assert.equal(((await p.json()) as EchoReply).http.method, 'POST');
+      });
+
+      it('404 for unknown paths and unbound (tombstoned) paths; 500 for an unreadable answer; 408 for none', async () => {
+        assert.equal((await fetch(`${h.base}/nothing:here:at.all/x`)).status, 404);
+        assert.equal((await fetch(`${h.base}/`)).status, 404);
+        assert.equal((await fetch(`${h.base}/${pid}/gone`)).status, 404);
+        assert.equal((await fetch(`${h.base}/${pid}/gone/deeper`)).status, 200); // no route: falls back to `/`
+        assert.equal((await fetch(`${h.base}/${pid}?answer=garbage`)).status, 500);
+        const r = await fetch(`${h.base}/${pid}?answer=none`);
+        assert.equal(r.status, 408);
+        assert.equal(await r.text(), '');
+      });
+
+      it('413 past the body limit (declared or chunked)', async () => {
+        const big = 'x'.repeat(64 * 1024 + 1);
+        assert.equal((await fetch(`${h.base}/${pid}`, { method: 'POST', body: big })).status, 413);
+        if (curlOk) {
+          // curl streams the body from stdin, chunked (no length declared up front)
+          const c = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Transfer-Encoding: chunked', '--data-binary', '@-', `${h.base}/${pid}`], big.repeat(4));
+          assert.equal(c.stdout, '413', JSON.stringify(c));
+        }
+        const ok = await fetch(`${h.base}/${pid}`, { method: 'POST', body: 'x'.repeat(64 * 1024) });
+        assert.equal(((await ok.json()) as EchoReply).body?.length, 64 * 1024);
+      });
+
+      it('authenticated paths answer the login page without a valid cookie', async () => {
+        const r = await fetch(`${h.base}/${pid}/private`);
+        assert.equal(r.status, 200);
+        assert.match(await r.text(), /id="login-form"/);
+        const ok = await fetch(`${h.base}/${pid}/private`, { headers: { cookie } });
+        assert.equal(((await ok.json()) as EchoReply).http.bound_path, `/${pid}/private`);
+        assert.equal((await fetch(`${h.base}/${pid}/local`)).status, 200); // loopback peer
+      });
+
+      it('secure subdomains: 307 to the subdomain, 401 without a label, login for a subdomain cookie', async () => {
+        const path = `/${pid}/secure?x=1`;
+        const r = await raw(h.port, 'GET', path, { Host: `127.0.0.1:${h.port}` });
+        assert.equal(r.status, 307);
+        assert.equal(r.headers.location, `http://${sub}.127.0.0.1:${h.port}/${pid}/secure?x=1`);
+        assert.equal((await raw(h.port, 'GET', path, { Host: `.x:${h.port}` })).status, 401);
+        const host = `${sub}.localhost:${h.port}`;
+        const login = await raw(h.port, 'GET', path, { Host: host, Cookie: cookie });
+        assert.match(login.body, /id="login-form"/); // the node cookie is not the subdomain's
+        const post = await raw(h.port, 'POST', '/login', { Host: host, 'Content-Type': 'application/json' }, JSON.stringify({ password: 'secret-pw', subdomain: pid }));
+        assert.equal(post.status, 200);
+        const set = String(post.headers['set-cookie']);
+        assert.ok(set.startsWith(`kinode-auth_fake.dev@${pid}=`), set);
+        const subCookie = set.split(';')[0]!;
+        const ok = await raw(h.port, 'GET', path, { Host: host, Cookie: subCookie });
+        assert.equal(ok.status, 200);
+        assert.equal((JSON.parse(ok.body) as EchoReply).http.url, `http://${sub}.localhost/${pid}/secure`);
+      });
+
+      it('a traversal in the URL stays with the owner of the first segment', async () => {
+        const other = gen === 0 ? 'echo:echo:template.os' : 'echo:echo-zero:template.os';
+        const r = await raw(h.port, 'GET', `/${pid}/../${other}/item/1`);
+        assert.equal(r.status, 200);
+        const j = JSON.parse(r.body) as EchoReply;
+        assert.equal(j.http.bound_path, `/${pid}`);
+        assert.equal(j.http.url, `http://127.0.0.1/${pid}/../${other}/item/1`);
+        assert.equal((await raw(h.port, 'GET', `/../${pid}/item/1`)).status, 404);
+        assert.equal((await raw(h.port, 'GET', `/${pid}/%2e%2e/${other}`)).status, 200);
+      });
+
+      it('actions through the probe: Ok, malformed, a process without the capability', async () => {
+        const bind = { Bind: { path: '/p', authenticated: false, local_only: false, cache: false } };
+        assert.equal((await viaProbe(bind)).ok?.body, '{"Ok":null}');
+        const probePid = probe.split('@')[1]!;
+        assert.equal((await fetch(`${h.base}/${probePid}/p`)).status, 408); // the probe does not answer Http
+        const bad = await viaProbe({ Bind: { path: '/p' } });
+        assert.equal(bad.ok?.body, gen === 0 ? '{"Err":{"BadRequest":{"req":"{\\"Bind\\":{\\"path\\":\\"/p\\"}}"}}}' : '{"Err":"MalformedRequest"}');
+        assert.equal((await viaProbe({ WebSocketClose: 12345 })).ok?.body, '{"Ok":null}');
+        // no capability to message the module: the request is dropped, a timeout at once
+        const nocap = await viaProbe(bind, { who: probe.replace('@probe:', '@nocap:') });
+        assert.equal(nocap.err?.errorKind, 'timeout');
+        // the module may not answer a process that did not grant it messaging: the ack never
+        // arrives, and Http to its binding times out (408)
+        const nogrant = probe.replace('@probe:', '@nogrant:');
+        assert.equal((await viaProbe(bind, { who: nogrant, expects: 2 })).err?.errorKind, 'timeout');
+        assert.equal((await fetch(`${h.base}/${nogrant.split('@')[1]}/p`)).status, 408);
+      });
+    });
+
+    describe(`WebSockets, process-v${gen}`, () => {
+      const wsBase = () => `ws://127.0.0.1:${h.port}/${pid}`;
+
+      it('open, Text and Binary both ways, pings, client close', async () => {
+        const c = await wsClient(`${wsBase()}/ws/`);
+        const open = JSON.parse(String((await c.next()).data)) as { open: string; channel: number };
+        assert.equal(open.open, '/ws');
+        assert.ok(Number.isInteger(open.channel) && open.channel >= 0 && open.channel < 2 ** 32);
+        assert.deepEqual(h.mod.channelsOf(pid), [open.channel]);
+        c.ws.send('hi there');
+        assert.equal((await c.next()).data, 'echo: hi there');
+        c.ws.send(Buffer.from([0, 1, 255]));
+        assert.deepEqual((await c.next()).data, Buffer.from([0, 1, 255]));
+        c.ws.send('ping:abc');
+        assert.deepEqual((await c.next((m) => m.kind === 'ping')).data, Buffer.from('abc'));
+        c.ws.ping(Buffer.from('p1'));
+        await h.node.waitForPrint(new RegExp(`^${esc(pkg)}: echo got \\{"WebSocketPush":\\{"channel_id":${open.channel},"message_type":"Ping"\\}\\}`));
+        c.ws.close(1000, 'bye');
+        await h.node.waitForPrint(new RegExp(`^${esc(pkg)}: echo got \\{"WebSocketPush":\\{"channel_id":${open.channel},"message_type":"Close"\\}\\}`));
+        await h.node.waitForPrint(new RegExp(`^${esc(pkg)}: echo blob bye$`));
+        await h.node.waitForPrint(new RegExp(`^${esc(pkg)}: echo got \\{"WebSocketClose":${open.channel}\\}`));
+        // pushing to the closed channel
+        const closed = await viaProbe({ WebSocketPush: { channel_id: open.channel, message_type: 'Text' } }, { blob: { text: 'x' } });
+        assert.equal(closed.ok?.body, gen === 0 ? '{"Err":{"WebSocketPushError":{"error":"WebSocket channel not found"}}}' : '{"Err":"WsChannelNotFound"}');
+      });
+
+      it('many clients per path; a foreign process cannot push to or close a channel; the owner closes it', async () => {
+        const a = await wsClient(`${wsBase()}/ws`);
+        const b = await wsClient(`${wsBase()}/ws`);
+        const ida = (JSON.parse(String((await a.next()).data)) as { channel: number }).channel;
+        const idb = (JSON.parse(String((await b.next()).data)) as { channel: number }).channel;
+        assert.notEqual(ida, idb);
+        const push = await viaProbe({ WebSocketPush: { channel_id: ida, message_type: 'Text' } }, { blob: { text: 'intruder' } });
+        assert.equal(push.ok?.body, gen === 0 ? '{"Err":{"WebSocketPushError":{"error":"WebSocket channel not owned by this process"}}}' : '{"Err":"WsChannelNotFound"}');
+        const close = await viaProbe({ WebSocketClose: ida });
+        assert.equal(close.ok?.body, gen === 0 ? '{"Err":{"WebSocketPushError":{"error":"WebSocket channel not owned by this process"}}}' : '{"Err":"WsChannelNotFound"}');
+        a.ws.send('close'); // echo answers with WebSocketClose for this channel
+        assert.equal((await a.next((m) => m.kind === 'close')).kind, 'close');
+        b.ws.send('still here');
+        assert.equal((await b.next()).data, 'echo: still here');
+        b.ws.close();
+        await b.next((m) => m.kind === 'close');
+      });
+
+      it('upgrades that are not ours fall through to HTTP', async () => {
+        assert.equal((await wsRefusedStatus(`ws://127.0.0.1:${h.port}/no:such:proc/ws`)).status, 404);
+        // HTTP-bound only: the process answers the handshake request as Http
+        const r = await wsRefusedStatus(`${wsBase()}/item/7`);
+        assert.equal(r.status, 200);
+        assert.equal((JSON.parse(r.body) as EchoReply).http.bound_path, `/${pid}/item/:id`);
+        // authenticated WS path without a cookie: plain HTTP, the process's `/` binding answers
+        assert.equal((await wsRefusedStatus(`${wsBase()}/ws-private`)).status, 200);
+        const ok = await wsClient(`${wsBase()}/ws-private`, { Cookie: cookie });
+        assert.equal((JSON.parse(String((await ok.next()).data)) as { open: string }).open, '/ws-private');
+        ok.ws.close();
+        // WS lookup is exact: no fallback to a parent path
+        assert.equal((await wsRefusedStatus(`${wsBase()}/ws/deeper`)).status, 200);
+      });
+
+      it('extension envelopes with Python msgpack: byte-exact out, replies by id in', { skip: !pythonOk && 'python3-websockets/python3-msgpack missing' }, async () => {
+        const script = `
+import asyncio, sys, json, msgpack, websockets
+async def main():
+    async with websockets.connect(sys.argv[1], ping_interval=None) as ws:
+        opened = json.loads(await ws.recv())
+        await ws.send("plain text")
+        print(json.dumps({"plain": await ws.recv()}), flush=True)
+        await ws.send("ext:hello")
+        frame = await ws.recv()
+        env = msgpack.unpackb(frame, raw=False)["WebSocketExtPushData"]
+        print(json.dumps({"hex": frame.hex(), "id": str(env["id"]), "type": env["kinode_message_type"], "blob": bytes(env["blob"]).decode()}), flush=True)
+        reply = {"WebSocketExtPushData": {"id": env["id"], "kinode_message_type": "Response", "blob": list(b"world")}}
+        await ws.send(msgpack.packb(reply, use_bin_type=True))
+        print(json.dumps({"after": await ws.recv()}), flush=True)
+asyncio.run(main())
+`;
+        const out = await python(script, `${wsBase()}/ext`);
+        assert.equal(out.code, 0, out.stderr);
+        const [plain, env, after] = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+        assert.equal(plain!.plain, 'echo: plain text'); // not an envelope: forwarded raw
+        assert.equal(env!.type, 'Response');
+        assert.equal(env!.blob, 'hello');
+        const expected = Buffer.from(encodeExtPushData(BigInt(env!.id as string), 'Response', new TextEncoder().encode('hello'))).toString('hex');
+        assert.equal(env!.hex, expected);
+        assert.equal(after!.after, 'ext reply: world');
+        await h.node.waitForPrint(new RegExp(`^${esc(pkg)}: echo ext reply: world$`));
+      });
+    });
+  }
+
+  describe('login', () => {
+    it('GET /login serves the page; POST checks the password', async () => {
+      const page = await fetch(`${h.base}/login`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(await page.text(), /fake\.dev/);
+      const bad = await fetch(`${h.base}/login`, { method: 'POST', body: 'password=x' });
+      assert.equal(bad.status, 400);
+      assert.equal(await bad.json(), 'Failed to parse login info');
+      const wrong = await fetch(`${h.base}/login`, { method: 'POST', body: JSON.stringify({ password: 'nope' }) });
+      assert.equal(wrong.status, 500);
+      assert.equal(wrong.headers.get('set-cookie'), null);
+      const hash = await fetch(`${h.base}/login`, { method: 'POST', body: JSON.stringify({ password_hash: 'secret-pw', subdomain: null }) });
+      assert.equal(hash.status, 200);
+      assert.match(hash.headers.get('set-cookie') ?? '', /^kinode-auth_fake\.dev=[\w-]+\.[\w-]+\.[\w-]+; Path=\/; HttpOnly$/);
+    });
+
+    it('?redirect= answers 303 to a path on this host', async () => {
+      const r = await raw(h.port, 'POST', '/login?redirect=/echo:echo:template.os/private', { Host: `127.0.0.1:${h.port}` }, JSON.stringify({ password: 'secret-pw' }));
+      assert.equal(r.status, 303);
+      assert.equal(r.headers.location, `http://127.0.0.1:${h.port}/echo:echo:template.os/private`);
+      assert.equal(r.headers['content-length'], '0');
+      const evil = await raw(h.port, 'POST', '/login?redirect=@evil.example', { Host: `127.0.0.1:${h.port}` }, JSON.stringify({ password: 'secret-pw' }));
+      assert.equal(evil.headers.location, `http://127.0.0.1:${h.port}/`);
+    });
+
+    it('forged and expired cookies get the login page', async () => {
+      const secret = readFileSync(join(h.home, 'http-server', 'jwt_secret'));
+      const sign = (key: Uint8Array, expiration: number) =>
+        new SignJWT({ username: 'fake.dev', subdomain: null, expiration }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(expiration).sign(key);
+      const forged = await sign(new Uint8Array(32).fill(7), Math.floor(Date.now() / 1000) + 3600);
+      const expired = await sign(secret, Math.floor(Date.now() / 1000) - 10);
+      const valid = await sign(secret, Math.floor(Date.now() / 1000) + 3600);
+      const get = (c: string) => raw(h.port, 'GET', '/echo:echo:template.os/private', { Cookie: `kinode-auth_fake.dev=${c}` });
+      assert.match((await get(forged)).body, /id="login-form"/);
+      assert.match((await get(expired)).body, /id="login-form"/);
+      assert.match((await get('not-a-jwt')).body, /id="login-form"/);
+      assert.equal((JSON.parse((await get(valid)).body) as EchoReply).http.bound_path, '/echo:echo:template.os/private');
+    });
+  });
+
+  describe('RPC endpoint', () => {
+    it('POST /rpc:distro:sys/message reaches a process and returns its answer', async () => {
+      const probe = 'probe:probe:test.os';
+      // the probe answers commands; http-server may message it (it granted the capability)
+      const r = await fetch(`${h.base}/rpc:distro:sys/message`, {
+        method: 'POST',
+        body: JSON.stringify({ process: probe, expects_response: 5, body: JSON.stringify({ op: 'our' }) }),
+      });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('content-type'), 'text/html');
+      const j = (await r.json()) as { body: number[]; lazy_load_blob: unknown };
+      assert.deepEqual(JSON.parse(Buffer.from(j.body).toString()), { ok: `fake.dev@${probe}` });
+      assert.equal(j.lazy_load_blob, null);
+      assert.equal((await fetch(`${h.base}/rpc:distro:sys/message`, { method: 'POST', body: '{"process":"bad"}' })).status, 400);
+      assert.equal((await fetch(`${h.base}/rpc:distro:sys/message`, { method: 'POST', body: 'nope' })).status, 400);
+      const fire = await fetch(`${h.base}/rpc:distro:sys/message`, { method: 'POST', body: JSON.stringify({ process: probe, body: '{"op":"print","verbosity":0,"text":"rpc says hi"}' }) });
+      assert.equal(fire.status, 200);
+      await h.node.waitForPrint(/probe:test\.os: rpc says hi/);
+    });
+  });
+
+  describe('the book examples, process-v1', () => {
+    it('http-server: curl PUT gets the answer; the body is printed as serde_json::Value', { skip: !curlOk && 'curl missing' }, async () => {
+      await h.node.waitForPrint(/^http-server:template\.os: begin$/);
+      const r = await curl(['-i', '-X', 'PUT', '-d', '{"Hello":"greetings"}', `${h.base}/http-server:http-server:template.os`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(r.stdout, /\r\ncontent-type: application\/octet-stream\r\n/i);
+      assert.match(r.stdout, /\r\ncontent-length: 0\r\n/i);
+      await h.node.waitForPrint(/^http-server:template\.os: Ok\(Object \{"Hello": String\("greetings"\)\}\)$/);
+      const g = await fetch(`${h.base}/http-server:http-server:template.os`);
+      assert.equal(g.status, 408); // the example does not answer non-PUT requests
+      await h.node.waitForPrint(/^http-server:template\.os: received a non-PUT HTTP request, skipping$/);
+    });
+
+    it('ws-server with a Python websockets client', { skip: !pythonOk && 'python3-websockets missing' }, async () => {
+      await h.node.waitForPrint(/^ws-server:template\.os: begin$/);
+      const out = await python(BOOK_WS_CLIENT, `ws://localhost:${h.port}/ws-server:ws-server:template.os`);
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(out.stdout, 'Received from server: "ack client connection"\nSent to server: Hello from client\n');
+      await h.node.waitForPrint(/^ws-server:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
+      await h.node.waitForPrint(/^ws-server:template\.os: got Close push$/);
+    });
+
+    it('ws-server-with-reply with Python msgpack; the unanswered ext request times out', { skip: !pythonOk && 'python3-msgpack missing' }, async () => {
+      await h.node.waitForPrint(/^ws-server-with-reply:template\.os: begin$/);
+      const out = await python(BOOK_WS_REPLY_CLIENT, `ws://localhost:${h.port}/ws-server-with-reply:ws-server-with-reply:template.os`);
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(out.stdout, 'Received from server: ack client connection\n');
+      await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
+      await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got Close push$/);
+      // expects_response(15) and nobody answers the envelope: a timeout send-error
+      await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got send error!$/, 40000);
+    });
+  });
+});
+
+// Our own Python clients doing what the book's ws-client.py scripts do.
+const BOOK_WS_CLIENT = `
+import asyncio, sys, websockets
+async def main():
+    ws = await websockets.connect(sys.argv[1], ping_interval=None)
+    message = await ws.recv()
+    print(f"Received from server: {message}")
+    await ws.send("Hello from client")
+    print("Sent to server: Hello from client")
+    await ws.close()
+asyncio.run(main())
+`;
+
+const BOOK_WS_REPLY_CLIENT = `
+import asyncio, sys, msgpack, websockets
+async def main():
+    ws = await websockets.connect(sys.argv[1], ping_interval=None)
+    frame = msgpack.unpackb(await ws.recv(), raw=False)["WebSocketExtPushData"]
+    print(f"Received from server: {msgpack.unpackb(bytes(frame['blob']), raw=False)}")
+    await ws.send(msgpack.packb("Hello from client", use_bin_type=True))
+    await ws.close()
+asyncio.run(main())
+`;
+
+describe('the book examples, process-v0', () => {
+  let h: HttpNode;
+  before(async () => {
+    h = await bootHttpNode(bookPkgs(0));
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('http-server, ws-server and ws-server-with-reply', { skip: (!pythonOk || !curlOk) && 'python3 websockets/msgpack or curl missing' }, async () => {
+    await h.node.waitForPrint(/^http-server:template\.os: begin$/, 60000);
+    const r = await curl(['-X', 'PUT', '-d', '{"Hello":"greetings"}', '-w', '%{http_code}', `${h.base}/http-server:http-server:template.os`]);
+    assert.equal(r.stdout, '200');
+    await h.node.waitForPrint(/^http-server:template\.os: Ok\(Object \{"Hello": String\("greetings"\)\}\)$/);
+
+    await h.node.waitForPrint(/^ws-server:template\.os: begin$/, 60000);
+    const ws = await python(BOOK_WS_CLIENT, `ws://127.0.0.1:${h.port}/ws-server:ws-server:template.os`);
+    assert.equal(ws.stdout, 'Received from server: "ack client connection"\nSent to server: Hello from client\n', ws.stderr);
+    await h.node.waitForPrint(/^ws-server:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
+    await h.node.waitForPrint(/^ws-server:template\.os: got Close push$/);
+
+    await h.node.waitForPrint(/^ws-server-with-reply:template\.os: begin$/, 60000);
+    const wr = await python(BOOK_WS_REPLY_CLIENT, `ws://127.0.0.1:${h.port}/ws-server-with-reply:ws-server-with-reply:template.os`);
+    assert.equal(wr.stdout, 'Received from server: ack client connection\n', wr.stderr);
+    await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
+    await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got send error!$/, 40000);
+  });
+});
+
+describe('a raw socket', () => {
+  it('an HTTP/1.0 request without Host gets url http://localhost/...', async () => {
+    const h = await bootHttpNode([echoPkg(1)]);
+    try {
+      await h.node.waitForPrint(/^echo:template\.os: echo bound$/, 60000);
+      const text = await new Promise<string>((resolve, reject) => {
+        const s = connect(h.port, '127.0.0.1', () => s.write('GET /echo:echo:template.os/item/9 HTTP/1.0\r\n\r\n'));
+        const chunks: Buffer[] = [];
+        s.on('data', (c) => chunks.push(c));
+        s.on('end', () => resolve(Buffer.concat(chunks).toString()));
+        s.on('error', reject);
+      });
+      assert.match(text, /^HTTP\/1\.1 200 OK/);
+      const j = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as EchoReply;
+      assert.equal(j.http.url, 'http://localhost/echo:echo:template.os/item/9');
+      assert.deepEqual(j.http.headers, {});
+    } finally {
+      await h.stop();
+    }
+  });
+});
