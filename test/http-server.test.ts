@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { request as httpRequest, createServer, type Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import type { KinodeNode } from '../host/node.js';
-import { createHttpServerModule, type HttpServerModule } from '../host/modules/http-server/index.js';
+import type { HttpServerModule } from '../host/modules/http-server/index.js';
 import { encodeExtPushData } from '../host/wire/msgpack.js';
 import { bootNode, cleanupTempDirs, cmd, makePackage, tempDir, type PackageFixture } from './helpers.js';
 
@@ -33,43 +33,33 @@ interface HttpNode {
   stop(): Promise<void>;
 }
 
-/** A node whose http-server module serves on a server of ours (port 0 on 127.0.0.1). */
+/** A node serving on its own port (0: any free one on 127.0.0.1) with its own http-server module. */
 async function bootHttpNode(packages: PackageFixture[], opts: { password?: string; requestTimeoutMs?: number; maxBodyBytes?: number } = {}): Promise<HttpNode> {
   const home = tempDir('kh-hs-');
-  const server: Server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
   const lines: string[] = [];
-  const mod = createHttpServerModule({
-    server,
-    home,
-    nodeName: 'fake.dev',
-    password: 'password' in opts ? opts.password : 'secret-pw',
-    requestTimeoutMs: opts.requestTimeoutMs ?? 2000,
-    maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
-    print: (l) => lines.push(l),
-  });
   const dirs = [];
   for (const p of packages) dirs.push(await makePackage(p));
   const node = await bootNode({
     home,
     packages: dirs,
-    extraModules: [mod],
     verbosity: 1,
-    print: process.env.HS_DEBUG ? (l) => console.error(`[node] ${l.slice(0, 300)}`) : () => {},
+    password: 'password' in opts ? opts.password : 'secret-pw',
+    httpTimeoutMs: opts.requestTimeoutMs ?? 2000,
+    maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
+    print: (l) => {
+      lines.push(l);
+      if (process.env.HS_DEBUG) console.error(`[node] ${l.slice(0, 300)}`);
+    },
   });
+  const mod = node.module<HttpServerModule>('http-server:distro:sys')!;
   return {
     node,
     mod,
-    port,
-    base: `http://127.0.0.1:${port}`,
+    port: node.port,
+    base: `http://127.0.0.1:${node.port}`,
     home,
     lines,
-    async stop() {
-      await node.stop();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    stop: () => node.stop(),
   };
 }
 
@@ -333,6 +323,13 @@ describe('http-server through a node', () => {
         const ok = await raw(h.port, 'GET', path, { Host: host, Cookie: subCookie });
         assert.equal(ok.status, 200);
         assert.equal((JSON.parse(ok.body) as EchoReply).http.url, `http://${sub}.localhost/${pid}/secure`);
+        // WebSocketSecureBind: the subdomain Host and its cookie, else plain HTTP
+        const wsUrl = `ws://127.0.0.1:${h.port}/${pid}/ws-secure`;
+        const c = await wsClient(wsUrl, { Host: host, Cookie: subCookie });
+        assert.equal((JSON.parse(String((await c.next()).data)) as { open: string }).open, '/ws-secure');
+        c.ws.close();
+        assert.equal((await wsRefusedStatus(wsUrl, { Host: host, Cookie: cookie })).status, 200);
+        assert.equal((await wsRefusedStatus(wsUrl, { Cookie: subCookie })).status, 200);
       });
 
       it('a traversal in the URL stays with the owner of the first segment', async () => {
@@ -424,6 +421,20 @@ describe('http-server through a node', () => {
         assert.equal((await wsRefusedStatus(`${wsBase()}/ws/deeper`)).status, 200);
       });
 
+      it('at most 128 open sockets; further upgrades are answered as HTTP', { skip: gen === 0 && 'once is enough' }, async () => {
+        const clients = [];
+        for (let i = 0; i < 128; i++) clients.push(await wsClient(`${wsBase()}/ws`));
+        assert.equal((await wsRefusedStatus(`${wsBase()}/ws`)).status, 200);
+        for (const c of clients) c.ws.close();
+        for (const c of clients) await c.next((m) => m.kind === 'close');
+        for (let i = 0; h.mod.channelsOf(pid).length > 0; i++) {
+          assert.ok(i < 200, 'the server forgets closed sockets');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const again = await wsClient(`${wsBase()}/ws`);
+        again.ws.close();
+      });
+
       it('extension envelopes with Python msgpack: byte-exact out, replies by id in', { skip: !pythonOk && 'python3-websockets/python3-msgpack missing' }, async () => {
         const script = `
 import asyncio, sys, json, msgpack, websockets
@@ -439,17 +450,22 @@ async def main():
         reply = {"WebSocketExtPushData": {"id": env["id"], "kinode_message_type": "Response", "blob": list(b"world")}}
         await ws.send(msgpack.packb(reply, use_bin_type=True))
         print(json.dumps({"after": await ws.recv()}), flush=True)
+        req = {"WebSocketExtPushData": {"id": 7, "kinode_message_type": "Request", "blob": list(b"as request")}}
+        await ws.send(msgpack.packb(req, use_bin_type=True))
+        print(json.dumps({"echoed": (await ws.recv()).decode()}), flush=True)
 asyncio.run(main())
 `;
         const out = await python(script, `${wsBase()}/ext`);
         assert.equal(out.code, 0, out.stderr);
-        const [plain, env, after] = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+        const [plain, env, after, echoed] = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
         assert.equal(plain!.plain, 'echo: plain text'); // not an envelope: forwarded raw
         assert.equal(env!.type, 'Response');
         assert.equal(env!.blob, 'hello');
         const expected = Buffer.from(encodeExtPushData(BigInt(env!.id as string), 'Response', new TextEncoder().encode('hello'))).toString('hex');
         assert.equal(env!.hex, expected);
         assert.equal(after!.after, 'ext reply: world');
+        // a Request envelope: delivered as a Binary push carrying the envelope's blob
+        assert.equal(echoed!.echoed, 'as request');
         await h.node.waitForPrint(new RegExp(`^${esc(pkg)}: echo ext reply: world$`));
       });
     });
