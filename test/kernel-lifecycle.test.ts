@@ -207,6 +207,14 @@ describe('bad packages', () => {
       join(notComponent, 'pkg', 'manifest.json'),
       JSON.stringify([{ process_name: 'x', process_wasm_path: '/x.wasm', on_exit: 'None', request_networking: false, request_capabilities: [], grant_capabilities: [], public: false }]),
     );
+    // the smallest valid component: no imports, no exports, so no init
+    const noInit = await makePackage({
+      packageName: 'noinit',
+      publisher: 'test.os',
+      witVersion: 1,
+      processes: [{ name: 'n', wasm: 'probe-v1' }],
+    });
+    writeFileSync(join(noInit, 'pkg', 'n.wasm'), Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]));
     const wrongWorld = await makePackage({ packageName: 'wrongworld', publisher: 'test.os', witVersion: 1, processes: [{ name: 'w', wasm: 'probe-v0' }] });
     const broken = join(root, 'broken');
     mkdirSync(join(broken, 'pkg'), { recursive: true });
@@ -214,11 +222,12 @@ describe('bad packages', () => {
     writeFileSync(join(broken, 'pkg', 'manifest.json'), '[{"process_name": "oops",');
     const good = await makePackage({ packageName: 'good', publisher: 'test.os', processes: [{ name: 'g', wasm: 'probe-v0' }] });
 
-    const node = await bootNode({ packages: [notComponent, wrongWorld, broken, join(root, 'does-not-exist'), good] });
+    const node = await bootNode({ packages: [notComponent, noInit, wrongWorld, broken, join(root, 'does-not-exist'), good] });
     try {
       await node.waitForPrint(/probe ready fake\.dev@g:good:test\.os/);
       const errors = node.prints.filter((l) => /failed to instantiate|cannot install/.test(l));
       assert.ok(errors.some((l) => /x:notwasm:test\.os.*x\.wasm: not a WebAssembly binary/.test(l)), errors.join('\n'));
+      assert.ok(errors.some((l) => /n:noinit:test\.os.*n\.wasm: component does not export init/.test(l)), errors.join('\n'));
       assert.ok(errors.some((l) => /w:wrongworld:test\.os.*imports kinode:process\/standard@0\.8\.0 but the package declares wit_version 1/.test(l)), errors.join('\n'));
       assert.ok(errors.some((l) => /cannot install .*broken: .*manifest\.json: not valid JSON/.test(l)), errors.join('\n'));
       assert.ok(errors.some((l) => /cannot install .*does-not-exist: .*no such file or folder/.test(l)), errors.join('\n'));
