@@ -8,7 +8,7 @@
 //   node components/build.mjs --if-missing  build only what is not in the cache
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_DIR, COMPONENTS_DIR, linkOrCopy, makePackage } from './packages.mjs';
@@ -87,7 +87,8 @@ async function main() {
       .slice(0, 16);
     const file = `${t.name}-${hash}.wasm`;
     const out = join(CACHE_DIR, file);
-    if (ifMissing && existsSync(out)) {
+    // a cached build is trusted only if it still looks like one (guards against a clobbered file)
+    if (ifMissing && existsSync(out) && statSync(out).size > 1024 * 1024) {
       console.log(`components: ${t.name} is up to date`);
     } else {
       await build(t, source, out);

@@ -8,7 +8,7 @@
 //       requestNetworking: false }],
 //     files: { 'child.wasm': 'probe-v1', 'notes.txt': 'hello' } });
 
-import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,6 +35,13 @@ export function linkOrCopy(from, to) {
   } catch {
     copyFileSync(from, to);
   }
+}
+
+/** An independent copy (reflink where the filesystem can): fixtures may be edited by tests. */
+export function copyInto(from, to) {
+  mkdirSync(dirname(to), { recursive: true });
+  rmSync(to, { force: true });
+  copyFileSync(from, to, constants.COPYFILE_FICLONE);
 }
 
 /**
@@ -66,7 +73,7 @@ export function makePackage({ dir, packageName, publisher, witVersion, processes
   writeFileSync(join(root, 'metadata.json'), JSON.stringify(metadata, null, 2) + '\n');
 
   const manifest = processes.map((p) => {
-    linkOrCopy(wasmPath(p.wasm), join(pkg, `${p.name}.wasm`));
+    copyInto(wasmPath(p.wasm), join(pkg, `${p.name}.wasm`));
     return {
       process_name: p.name,
       process_wasm_path: `/${p.name}.wasm`,
@@ -86,7 +93,7 @@ export function makePackage({ dir, packageName, publisher, witVersion, processes
       mkdirSync(dirname(to), { recursive: true });
       writeFileSync(to, content);
     } else if (content === 'probe-v0' || content === 'probe-v1' || (typeof content === 'string' && content.endsWith('.wasm') && existsSync(content))) {
-      linkOrCopy(wasmPath(content), to);
+      copyInto(wasmPath(content), to);
     } else {
       mkdirSync(dirname(to), { recursive: true });
       writeFileSync(to, String(content));

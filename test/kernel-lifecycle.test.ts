@@ -4,7 +4,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootNode, cleanupTempDirs, cmd, inboxUntil, makePackage, tempDir } from './helpers.js';
 
@@ -214,6 +214,8 @@ describe('bad packages', () => {
       witVersion: 1,
       processes: [{ name: 'n', wasm: 'probe-v1' }],
     });
+    // the package's wasm is a hard link to the built probe: unlink before writing
+    rmSync(join(noInit, 'pkg', 'n.wasm'));
     writeFileSync(join(noInit, 'pkg', 'n.wasm'), Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]));
     const wrongWorld = await makePackage({ packageName: 'wrongworld', publisher: 'test.os', witVersion: 1, processes: [{ name: 'w', wasm: 'probe-v0' }] });
     const broken = join(root, 'broken');

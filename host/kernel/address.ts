@@ -1,6 +1,7 @@
 // Address / ProcessId text forms, parsed exactly like the Kinode runtime (split on ':' into
 // exactly three non-empty parts; one '@' between node and process).
 
+import { randomFillSync } from 'node:crypto';
 import type { Address, Capability, PackageId, ProcessId } from '../types.js';
 
 export class IdParseError extends Error {}
@@ -50,13 +51,22 @@ export const samePid = (a: ProcessId, b: ProcessId): boolean =>
 
 export const sameAddress = (a: Address, b: Address): boolean => a.node === b.node && samePid(a.process, b.process);
 
+const canonicalMemo = new Map<string, string>();
+
 /** Canonical JSON text (sorted keys) so params compare as parsed JSON, like the runtime. */
 export function canonicalJson(text: string): string {
+  const hit = canonicalMemo.get(text);
+  if (hit !== undefined) return hit;
+  let out: string;
   try {
-    return JSON.stringify(sortKeys(JSON.parse(text)));
+    out = JSON.stringify(sortKeys(JSON.parse(text)));
   } catch {
-    return text;
+    out = text;
   }
+  // params texts repeat endlessly ("messaging"); keep the memo bounded all the same
+  if (canonicalMemo.size > 10000) canonicalMemo.clear();
+  canonicalMemo.set(text, out);
+  return out;
 }
 
 function sortKeys(v: unknown): unknown {
@@ -73,3 +83,17 @@ export const capKey = (c: Capability): string => `${addrStr(c.issuer)}|${canonic
 
 export const MESSAGING = '"messaging"';
 export const NETWORK = '"network"';
+
+/** Random u64 ids, drawn from the CSPRNG in batches (one syscall per 512 ids). */
+export class IdSource {
+  private readonly buf = new BigUint64Array(512);
+  private next = this.buf.length;
+
+  take(): bigint {
+    if (this.next === this.buf.length) {
+      randomFillSync(this.buf);
+      this.next = 0;
+    }
+    return this.buf[this.next++]!;
+  }
+}

@@ -2,7 +2,6 @@
 // modules, and the lifecycle of process instances (run, exit, on-exit, restart, spawn).
 // It runs on the main thread and never blocks on a process: every process is a worker.
 
-import { randomFillSync } from 'node:crypto';
 import type {
   Address,
   Capability,
@@ -15,7 +14,7 @@ import type {
   ProcessId,
   Request,
 } from '../types.js';
-import { addrStr, isKimapSafe, isWellFormedPid, MESSAGING, NETWORK, packageStr, pidStr } from './address.js';
+import { addrStr, IdSource, isKimapSafe, isWellFormedPid, MESSAGING, NETWORK, packageStr, pidStr } from './address.js';
 import { CapabilityStore } from './capabilities.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
 import { ProcessSlot } from './process-slot.js';
@@ -82,7 +81,7 @@ export class Kernel {
   private readonly moduleNames = new Map<string, { entry: ModuleEntry; era: Generation | 'both' }>();
   private readonly timers = new Map<string, PendingTimer>();
   private readonly exitListeners: Array<(pid: ProcessId) => void> = [];
-  private readonly idBuf = new BigUint64Array(1);
+  private readonly ids = new IdSource();
   private stopping = false;
   private readonly pool = new WorkerPool(1);
 
@@ -111,8 +110,7 @@ export class Kernel {
   }
 
   private freshId(): bigint {
-    randomFillSync(this.idBuf);
-    return this.idBuf[0]!;
+    return this.ids.take();
   }
 
   // ---------------------------------------------------------------- modules

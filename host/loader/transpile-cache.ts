@@ -26,6 +26,17 @@ export interface PreparedComponent {
 
 export class ComponentLoadError extends Error {}
 
+/** Bumped when what we write into a cache entry changes. */
+const CACHE_FORMAT = 'v2';
+
+/**
+ * jco's glue calls a debug logger on every import call that reads process.env each time
+ * (slow in Node); the host never sets JCO_DEBUG, so the check becomes a constant.
+ */
+function patchGlue(js: string): string {
+  return js.replace('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;');
+}
+
 const STANDARD = 'kinode:process/standard';
 const WORLD_VERSION: Record<Generation, string> = { 0: '0.8.0', 1: '1.0.0' };
 
@@ -49,7 +60,7 @@ export class TranspileCache {
 
   private async load(bytes: Uint8Array, hash: string, expected: Generation, label: string): Promise<PreparedComponent> {
     checkImports(bytes, expected, label);
-    const dir = join(this.cacheDir, hash);
+    const dir = join(this.cacheDir, `${hash}-${CACHE_FORMAT}`);
     const jsPath = join(dir, 'component.mjs');
     let transpiled = false;
     if (!existsSync(jsPath)) {
@@ -76,8 +87,11 @@ export class TranspileCache {
     const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
     await mkdir(tmp, { recursive: true });
     for (const [name, content] of Object.entries(result.files)) {
-      const out = name === 'component.js' ? 'component.mjs' : name;
-      await writeFile(join(tmp, out), content);
+      if (name === 'component.js') {
+        await writeFile(join(tmp, 'component.mjs'), patchGlue(Buffer.from(content).toString('utf8')));
+      } else if (!name.endsWith('.d.ts')) {
+        await writeFile(join(tmp, name), content);
+      }
     }
     const exports = result.exports.map(([name]) => name);
     await writeFile(join(tmp, 'meta.json'), JSON.stringify({ imports: result.imports, exports }));

@@ -3,7 +3,6 @@
 // and the `standard` imports built on it. Routing, capabilities, timers and state storage stay
 // in the kernel on the main thread; this side talks to it through KernelLink.
 
-import { randomFillSync } from 'node:crypto';
 import type {
   Address,
   Capability,
@@ -17,7 +16,7 @@ import type {
   Response,
   SendError,
 } from '../types.js';
-import { addrStr, sameAddress } from '../kernel/address.js';
+import { addrStr, IdSource, sameAddress } from '../kernel/address.js';
 import type { KernelLink } from './kernel-link.js';
 
 interface Outstanding {
@@ -36,7 +35,7 @@ export class ProcessHost {
   private blobPresent = false;
   private readonly contexts = new Map<bigint, Outstanding>();
   private readonly backlog: Delivery[] = [];
-  private readonly idBuf = new BigUint64Array(1);
+  private readonly ids = new IdSource();
 
   constructor(
     private readonly link: KernelLink,
@@ -100,8 +99,7 @@ export class ProcessHost {
 
   private freshId(): bigint {
     for (;;) {
-      randomFillSync(this.idBuf);
-      const id = this.idBuf[0]!;
+      const id = this.ids.take();
       if (!this.contexts.has(id)) return id;
     }
   }
