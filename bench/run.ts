@@ -1,0 +1,564 @@
+// `npm run bench`: kinode-host against raw Node doing the same work (issue 5).
+//
+// Each pair (a node of kinode-host with the processes the case needs / the raw-Node program)
+// runs side by side in two child processes (bench/target.ts); this process drives the load
+// (autocannon, the WebSocket client of bench/ws-load.ts) or commands the children, alternating
+// host and raw over several rounds, and prints medians and host/raw ratios. It writes
+// bench/results.md and bench/results.svg.
+//
+// Environment (all optional): BENCH_ROUNDS (3), BENCH_SECONDS (per load run, 2),
+// BENCH_BUDGET (seconds after which remaining runs are skipped, 240), BENCH_ONLY (e.g. "1,3"),
+// BENCH_MEMORY_N (idle processes for the memory figure, 8), BENCH_CHILD_FLAGS (extra node
+// flags for the children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_RUST_WASM (the
+// Rust echo component; default components/build/rust-echo-v1.wasm or -v0.wasm when built).
+
+import autocannon from 'autocannon';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUILD, Child, RESULTS_DIR, cpuPercent, fmt, hasBuilt, median, percentile, selfCpu } from './common.js';
+import { machine, machineLine, markdown, svgChart, textTable, type Row, type Target } from './report.js';
+import { wsLoad } from './ws-load.js';
+
+const envNum = (k: string, d: number): number => {
+  const v = Number(process.env[k]);
+  return process.env[k] !== undefined && Number.isFinite(v) && v > 0 ? v : d;
+};
+const ROUNDS = Math.max(1, Math.round(envNum('BENCH_ROUNDS', 3)));
+const SECONDS = envNum('BENCH_SECONDS', 2);
+const BUDGET_S = envNum('BENCH_BUDGET', 240);
+const MEMORY_N = Math.max(1, Math.round(envNum('BENCH_MEMORY_N', 8)));
+/** a messaging / fetch run is sized to take about this long */
+const RUN_S = Math.min(1, SECONDS);
+const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+const startedAt = performance.now();
+const deadline = startedAt + BUDGET_S * 1000;
+class BudgetExhausted extends Error {}
+function checkBudget(): void {
+  if (performance.now() > deadline) throw new BudgetExhausted(`time budget of ${BUDGET_S} s exhausted`);
+}
+
+const rows: Row[] = [];
+const notes: string[] = [];
+const work = mkdtempSync(join(tmpdir(), 'kinode-bench-'));
+/** one home for the steady-state sections: its transpile cache is filled once */
+const sharedHome = join(work, 'home');
+const children = new Set<Child>();
+
+function log(s: string): void {
+  process.stderr.write(`[bench ${((performance.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${s}\n`);
+}
+
+async function child(role: string, args: Record<string, unknown> = {}): Promise<Child> {
+  const c = await Child.start(role, { work, ...args });
+  children.add(c);
+  return c;
+}
+async function stop(...cs: Array<Child | undefined>): Promise<void> {
+  for (const c of cs) {
+    if (!c) continue;
+    children.delete(c);
+    await c.stop();
+  }
+}
+
+function row(section: string, name: string, metric: string, better: 'higher' | 'lower', opts: { target?: Target; chart?: string } = {}): Row {
+  const r: Row = { section, name, metric, better, host: [], raw: [], ...opts };
+  rows.push(r);
+  return r;
+}
+
+/** Marks rows that got no value as not available; keeps partial ones (with a note). */
+function settle(section: string, rs: Row[], e: unknown): void {
+  const why = e instanceof Error ? e.message : String(e);
+  for (const r of rs) if (r.host.length === 0 && !r.unavailable) r.unavailable = why;
+  const partial = rs.some((r) => r.host.length > 0);
+  notes.push(`${section}: ${partial ? 'stopped early (the figures shown are from the rounds before)' : 'not measured'}: ${why}`);
+  log(`${section}: ${why}`);
+}
+
+/** host first in even rounds, raw first in odd ones */
+async function alternate(round: number, host: () => Promise<void>, raw: () => Promise<void>): Promise<void> {
+  if (round % 2 === 0) {
+    await host();
+    await raw();
+  } else {
+    await raw();
+    await host();
+  }
+}
+
+interface CpuPair {
+  server: number[];
+  gen: number[];
+}
+/** Runs f, recording the CPU (% of one core) of `server` and of this process (the load generator). */
+async function withCpu<T>(server: Child, acc: CpuPair, f: () => Promise<T>): Promise<T> {
+  const c0 = await server.cpu();
+  const s0 = selfCpu();
+  const v = await f();
+  const s1 = selfCpu();
+  const c1 = await server.cpu();
+  acc.server.push(cpuPercent(c0, c1));
+  acc.gen.push(cpuPercent(s0, s1));
+  return v;
+}
+
+function cpuNote(label: string, host: CpuPair, raw: CpuPair, genName: string): string {
+  const h = median(host.server);
+  const hg = median(host.gen);
+  const r = median(raw.server);
+  const rg = median(raw.gen);
+  const compete = h + hg > 150 || r + rg > 150;
+  return (
+    `${label}: CPU (% of one core; the machine has ${machine().cores}) — host ${fmt(h)} % + ${genName} ${fmt(hg)} %, ` +
+    `raw ${fmt(r)} % + ${genName} ${fmt(rg)} %` +
+    (compete ? ` → ${genName} competes with the server for the ${machine().cores} CPUs` : '')
+  );
+}
+
+// ================================================================ 1. HTTP round trip
+
+async function sectionHttp(): Promise<void> {
+  const S = '1. HTTP round trip';
+  const levels = [1, 10, 50];
+  const rs = levels.flatMap((c) => {
+    const name = `${c} connection${c > 1 ? 's' : ''}`;
+    return [
+      row(S, name, 'req/s', 'higher', { chart: `HTTP, ${c} conn${c > 1 ? 's' : ''}`, ...(c === 50 ? { target: { kind: 'ratio-min', value: 0.6 } as Target } : {}) }),
+      row(S, name, 'p50 ms', 'lower'),
+      row(S, name, 'p99 ms', 'lower', c === 50 ? { target: { kind: 'ratio-max', value: 2 } } : {}),
+    ];
+  });
+  let host: Child | undefined;
+  let raw: Child | undefined;
+  try {
+    log(`${S}: starting the host (probe-v0 \`demo\` bound to / via http_server) and raw node:http`);
+    host = await child('host-http', { home: sharedHome });
+    const hostUrl = String(host.info.url);
+    const probe = await fetch(hostUrl);
+    const body = await probe.text();
+    if (probe.status !== 200) throw new Error(`host answered ${probe.status}`);
+    raw = await child('raw-http', { body, contentType: probe.headers.get('content-type') ?? 'text/plain' });
+    const rawUrl = String(raw.info.url);
+    const check = await (await fetch(rawUrl)).text();
+    if (check !== body) throw new Error('raw server body differs from the host one');
+    notes.push(`${S}: both answer GET with 200, Content-Type text/plain and the same ${Buffer.byteLength(body)}-byte body; autocannon ${SECONDS} s per run, keep-alive, no pipelining`);
+    for (const url of [hostUrl, rawUrl]) await autocannon({ url, connections: 10, duration: 0.5 }); // warm-up
+    const cpu = new Map<number, { host: CpuPair; raw: CpuPair }>();
+    const errs: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, c] of levels.entries()) {
+        checkBudget();
+        const [rps, p50, p99] = rs.slice(i * 3, i * 3 + 3) as [Row, Row, Row];
+        const acc = cpu.get(c) ?? { host: { server: [], gen: [] }, raw: { server: [], gen: [] } };
+        cpu.set(c, acc);
+        const one = (side: 'host' | 'raw') => async () => {
+          const target = side === 'host' ? host! : raw!;
+          // autocannon's own latency histogram has 1 ms resolution; its response events carry µs
+          const lat: number[] = [];
+          const res = await withCpu(target, acc[side], async () => {
+            const inst = autocannon({ url: String(target.info.url), connections: c, duration: SECONDS, timeout: 10 });
+            inst.on('response', (_client, status, _bytes, ms) => {
+              if (status >= 200 && status < 300 && lat.length < 5_000_000) lat.push(ms);
+            });
+            return await inst;
+          });
+          if (res.errors || res.non2xx || res.timeouts) errs.push(`${side} ${c} conns: ${res.errors} errors, ${res.timeouts} timeouts, ${res.non2xx} non-2xx`);
+          rps[side].push(res.requests.total / res.duration);
+          p50[side].push(percentile(lat, 50));
+          p99[side].push(percentile(lat, 99));
+        };
+        await alternate(round, one('host'), one('raw'));
+      }
+      log(`${S}: round ${round + 1}/${ROUNDS} done`);
+    }
+    if (errs.length) notes.push(`${S}: errors seen: ${errs.join('; ')}`);
+    for (const [c, acc] of cpu) notes.push(cpuNote(`${S}, ${c} conn${c > 1 ? 's' : ''}`, acc.host, acc.raw, 'autocannon'));
+  } catch (e) {
+    settle(S, rs, e);
+  } finally {
+    await stop(host, raw);
+  }
+}
+
+// ================================================================ 2. WebSocket echo
+
+async function sectionWs(): Promise<void> {
+  const S = '2. WebSocket echo';
+  const levels = [1, 20];
+  const rs = levels.flatMap((c) => {
+    const name = `${c} client${c > 1 ? 's' : ''}`;
+    return [row(S, name, 'msgs/s', 'higher', { chart: `WebSocket echo, ${name}`, target: { kind: 'ratio-min', value: 0.6 } }), row(S, name, 'p99 RTT ms', 'lower')];
+  });
+  let host: Child | undefined;
+  let raw: Child | undefined;
+  try {
+    if (!hasBuilt('servers-v0')) throw new Error('no WebSocket echo component: components/build/servers-v0.wasm is not built');
+    log(`${S}: starting the host (components/servers \`echo\`, servers-v0) and a raw \`ws\` echo server`);
+    host = await child('host-ws', { home: sharedHome });
+    raw = await child('raw-ws');
+    notes.push(
+      `${S}: each client sends a 32-byte binary frame and waits for its echo before the next (closed loop), ${SECONDS} s per run. ` +
+        'The host side is components/servers `echo` (binds /ws, echoes Binary frames as Binary); it prints two lines (`echo got …`, `echo blob …`) ' +
+        'per frame at verbosity 0, so every frame also costs two print messages to the kernel — part of the host figure.',
+    );
+    const target = (c: Child) => ({ url: String(c.info.url), greeting: c.info.greeting === true });
+    for (const c of [host, raw]) await wsLoad(target(c).url, 1, 300, target(c).greeting); // warm-up
+    const cpu = new Map<number, { host: CpuPair; raw: CpuPair }>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, c] of levels.entries()) {
+        checkBudget();
+        const [rate, p99] = rs.slice(i * 2, i * 2 + 2) as [Row, Row];
+        const acc = cpu.get(c) ?? { host: { server: [], gen: [] }, raw: { server: [], gen: [] } };
+        cpu.set(c, acc);
+        const one = (side: 'host' | 'raw') => async () => {
+          const t = target(side === 'host' ? host! : raw!);
+          const res = await withCpu(side === 'host' ? host! : raw!, acc[side], () => wsLoad(t.url, c, SECONDS * 1000, t.greeting));
+          rate[side].push(res.rate);
+          p99[side].push(percentile(res.rtts, 99));
+        };
+        await alternate(round, one('host'), one('raw'));
+      }
+      log(`${S}: round ${round + 1}/${ROUNDS} done`);
+    }
+    for (const [c, acc] of cpu) notes.push(cpuNote(`${S}, ${c} client${c > 1 ? 's' : ''}`, acc.host, acc.raw, 'ws client'));
+  } catch (e) {
+    settle(S, rs, e);
+  } finally {
+    await stop(host, raw);
+  }
+}
+
+// ================================================================ 3. Local messaging
+
+/** components/build/rust-echo-v{1,0}.wasm if built (BENCH_RUST_WASM overrides the path) */
+function rustEcho(): string | undefined {
+  if (process.env.BENCH_RUST_WASM) return process.env.BENCH_RUST_WASM;
+  for (const n of ['rust-echo-v1', 'rust-echo-v0']) if (hasBuilt(n)) return join(BUILD, `${n}.wasm`);
+  return undefined;
+}
+
+const clamp = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, Math.round(x)));
+
+async function sectionMessaging(): Promise<void> {
+  const S = '3. Local messaging';
+  const WINDOW = 64;
+  const rust = rustEcho();
+  const rr = row(S, `request/response, expects-response, ${WINDOW} in flight`, 'msgs/s', 'higher', { chart: 'local request/response', target: { kind: 'abs-min', value: 200000 } });
+  const ff = row(S, 'fire-and-forget', 'msgs/s', 'higher', { chart: 'local fire-and-forget' });
+  const rrRust = rust ? row(S, `request/response to the Rust echo, ${WINDOW} in flight`, 'msgs/s', 'higher', { chart: 'local req/resp, Rust echo', target: { kind: 'abs-min', value: 200000 } }) : undefined;
+  const rs = [rr, ff, ...(rrRust ? [rrRust] : [])];
+  if (!rust) notes.push(`${S}: Rust echo component not available (components/build/rust-echo-v{0,1}.wasm not built${existsSync(join(BUILD, '..', 'rust')) ? '' : '; there is no components/rust/'}): JS probe only`);
+  let host: Child | undefined;
+  let raw: Child | undefined;
+  try {
+    log(`${S}: starting the host (probe-v1 pair${rust ? ' + Rust echo' : ''}) and the raw worker_threads pair`);
+    host = await child('host-msg', { home: sharedHome, ...(rust ? { rustWasm: rust } : {}) });
+    raw = await child('raw-msg');
+    if (rrRust && host.info.rust !== true) rrRust.unavailable = rustBroken = String(host.info.rustError ?? 'the Rust echo did not start');
+    notes.push(
+      `${S}: host = probe \`a\` runs the probe's \`flood\` op against probe \`b\` (\`autoRespond\`, quiet), 1-byte bodies; ` +
+        'request/response keeps 64 requests with expects-response in flight and takes each response through receive; ' +
+        "fire-and-forget is timed until b has taken every message (a command to b queued behind them). The raw baseline is two Node worker_threads " +
+        'doing the same ping-pong over a MessagePort (structured-clone posts, event-driven). The load generator is a process/worker of the pair itself.',
+    );
+    type Run = { ms: number; errors: number };
+    const cases: Array<{ r: Row; cmd: string; extra: Record<string, unknown>; n: { host: number; raw: number } }> = [
+      { r: rr, cmd: 'rr', extra: { window: WINDOW }, n: { host: 0, raw: 0 } },
+      { r: ff, cmd: 'ff', extra: { window: 0 }, n: { host: 0, raw: 0 } },
+      ...(rrRust && !rrRust.unavailable ? [{ r: rrRust, cmd: 'rr', extra: { window: WINDOW, target: 'rust' }, n: { host: 0, raw: 0 } }] : []),
+    ];
+    // calibration (also the warm-up): size each run to about RUN_S seconds
+    for (const c of cases) {
+      checkBudget();
+      await host.call<Run>(c.cmd, { ...c.extra, n: 200, timeoutS: 60 }, 70000); // warm-up
+      const h = await host.call<Run>(c.cmd, { ...c.extra, n: 500, timeoutS: 60 }, 70000);
+      c.n.host = clamp((500 / h.ms) * 1000 * RUN_S, 500, 400000);
+      await raw.call<Run>(c.cmd, { ...c.extra, n: 20000 }, 70000); // JIT warm-up
+      const r = await raw.call<Run>(c.cmd, { ...c.extra, n: 20000 }, 70000);
+      c.n.raw = clamp((20000 / r.ms) * 1000 * RUN_S, 20000, 4000000);
+    }
+    const errs: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const c of cases) {
+        checkBudget();
+        const one = (side: 'host' | 'raw') => async () => {
+          const n = c.n[side];
+          const res = await (side === 'host' ? host! : raw!).call<Run>(c.cmd, { ...c.extra, n, timeoutS: 120 }, 130000);
+          if (res.errors) errs.push(`${side} ${c.r.name}: ${res.errors} of ${n} failed`);
+          c.r[side].push((n / res.ms) * 1000);
+        };
+        await alternate(round, one('host'), one('raw'));
+      }
+      log(`${S}: round ${round + 1}/${ROUNDS} done`);
+    }
+    notes.push(`${S}: messages per run: ${cases.map((c) => `${c.r.name}: host ${c.n.host}, raw ${c.n.raw}`).join('; ')}`);
+    if (errs.length) notes.push(`${S}: errors: ${errs.join('; ')}`);
+    await stop(host, raw);
+    host = raw = undefined;
+    await componentAlone(S);
+  } catch (e) {
+    settle(S, rs, e);
+  } finally {
+    await stop(host, raw);
+  }
+}
+
+/** The JS probe's own ceiling: the component alone, imports that do nothing (bench/alone.ts). */
+async function componentAlone(S: string): Promise<void> {
+  const N = 5000;
+  const modes: Array<[string, string]> = [
+    ['answer', 'answering requests (receive + send-response)'],
+    ['flood-rr', 'flood request/response (send-request with expects-response + receive)'],
+    ['take', 'taking requests without expects-response (receive only)'],
+  ];
+  const parts: string[] = [];
+  for (const [mode, what] of modes) {
+    checkBudget();
+    const c = await child('alone');
+    try {
+      const rates = await c.call<number[]>('run', { home: sharedHome, mode, n: N, rounds: ROUNDS }, 60000);
+      parts.push(`${what}: ${rates.map((x) => fmt(x)).join(' → ')} msgs/s`);
+    } finally {
+      await stop(c);
+    }
+  }
+  notes.push(
+    `${S}: the probe component alone — transpiled by the host's loader, instantiated in one thread with WASI and a stand-in ` +
+      '`kinode:process/standard` whose imports do nothing (no kernel, no worker, no ports; bench/alone.ts), ' +
+      `${ROUNDS} consecutive rounds of ${N} messages on one instance: ${parts.join('; ')}. ` +
+      'This is the ceiling the JS component (SpiderMonkey) itself puts on every host figure above that goes through a probe/servers/clients process.',
+  );
+}
+
+// ================================================================ 4. Outbound HTTP
+
+async function sectionOutbound(): Promise<void> {
+  const S = '4. Outbound HTTP';
+  const levels = [1, 16];
+  const rs = levels.map((c) => row(S, `GET a small local resource, ${c} in flight`, 'req/s', 'higher', { chart: `outbound HTTP, ${c} in flight` }));
+  let res: Child | undefined;
+  let host: Child | undefined;
+  let raw: Child | undefined;
+  try {
+    if (!hasBuilt('clients-v1')) throw new Error('no http-client component: components/build/clients-v1.wasm is not built');
+    log(`${S}: starting the resource server, the host (components/clients \`bench\`, clients-v1) and raw fetch`);
+    res = await child('resource');
+    const url = String(res.info.url);
+    host = await child('host-fetch', { home: sharedHome, count: levels.length * (ROUNDS + 1) });
+    raw = await child('raw-fetch');
+    notes.push(
+      `${S}: host = a components/clients \`bench\` process GETting ${url.replace(/:\d+/, ':PORT')} through http-client (send-request with expects-response, ` +
+        'responses through receive); raw = Node\'s global fetch in a plain process. The resource server runs in a third process; all three share the CPUs.',
+    );
+    type Fetched = { ms: number; n: number; ok: number };
+    const n = new Map<number, { host: number; raw: number }>();
+    for (const c of levels) {
+      checkBudget();
+      const h = await host.call<Fetched>('run', { url, n: 200, concurrency: c, timeoutS: 60 }, 70000);
+      await raw.call<Fetched>('run', { url, n: 300, concurrency: c }, 70000); // warm-up
+      const r = await raw.call<Fetched>('run', { url, n: 600, concurrency: c }, 70000);
+      n.set(c, { host: clamp((200 / h.ms) * 1000 * RUN_S, 100, 50000), raw: clamp((600 / r.ms) * 1000 * RUN_S, 300, 200000) });
+    }
+    const errs: string[] = [];
+    const cpu = new Map<number, { host: CpuPair; raw: CpuPair }>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, c] of levels.entries()) {
+        checkBudget();
+        const acc = cpu.get(c) ?? { host: { server: [], gen: [] }, raw: { server: [], gen: [] } };
+        cpu.set(c, acc);
+        const one = (side: 'host' | 'raw') => async () => {
+          const count = n.get(c)![side];
+          const who = side === 'host' ? host! : raw!;
+          const f = await withCpu(who, acc[side], () => who.call<Fetched>('run', { url, n: count, concurrency: c, timeoutS: 120 }, 130000));
+          if (f.ok !== f.n) errs.push(`${side} ${c} in flight: ${f.n - f.ok} of ${f.n} failed`);
+          rs[i]![side].push((f.n / f.ms) * 1000);
+        };
+        await alternate(round, one('host'), one('raw'));
+      }
+      log(`${S}: round ${round + 1}/${ROUNDS} done`);
+    }
+    if (errs.length) notes.push(`${S}: errors: ${errs.join('; ')}`);
+    for (const [c, acc] of cpu) {
+      // here `server` is the fetching side and `gen` the resource server (plus this process, idle)
+      notes.push(
+        `${S}, ${c} in flight: CPU (% of one core) — host ${fmt(median(acc.host.server))} % vs raw fetch ${fmt(median(acc.raw.server))} % ` +
+          `for the fetching side (requests per run: host ${n.get(c)!.host}, raw ${n.get(c)!.raw})`,
+      );
+    }
+  } catch (e) {
+    settle(S, rs, e);
+  } finally {
+    await stop(host, raw, res);
+  }
+}
+
+// ================================================================ 5. Process start and memory
+
+/** Set at the first failure of the Rust echo; later Rust measurements are skipped with it. */
+let rustBroken: string | undefined;
+
+/** A Rust-echo measurement that fails marks its row, not the section. */
+async function rustTry(r: Row, f: () => Promise<unknown>): Promise<void> {
+  if (rustBroken) r.unavailable ??= rustBroken;
+  if (r.unavailable) return;
+  try {
+    await f();
+  } catch (e) {
+    if (e instanceof BudgetExhausted) throw e;
+    rustBroken = `Rust echo: ${e instanceof Error ? e.message : String(e)}`;
+    r.unavailable = rustBroken;
+  }
+}
+
+async function sectionStart(): Promise<void> {
+  const S = '5. Process start';
+  const rust = rustEcho();
+  const cold = row(S, 'cold: fresh home, install → init runs', 'ms', 'lower');
+  const warm = row(S, 'warm: second node on the same home', 'ms', 'lower', { target: { kind: 'abs-max', value: 30 } });
+  const hot = row(S, 'hot: another install in the same node', 'ms', 'lower');
+  const coldR = rust ? row(S, 'Rust echo cold', 'ms', 'lower') : undefined;
+  const warmR = rust ? row(S, 'Rust echo warm', 'ms', 'lower', { target: { kind: 'abs-max', value: 30 } }) : undefined;
+  const mem = row(S, `memory per idle process (${MEMORY_N} idle)`, 'MiB', 'lower', { target: { kind: 'abs-max', value: 10 } });
+  const fit = row(S, 'idle processes in 1 GiB (extrapolated)', 'count', 'higher');
+  const memR = rust ? row(S, `Rust echo memory per idle process (${MEMORY_N} idle)`, 'MiB', 'lower', { target: { kind: 'abs-max', value: 10 } }) : undefined;
+  const fitR = rust ? row(S, 'Rust echo idle processes in 1 GiB', 'count', 'higher') : undefined;
+  const rs = [cold, warm, hot, mem, fit, ...[coldR, warmR, memR, fitR].filter((r): r is Row => r !== undefined)];
+  notes.push(
+    `${S}: time from \`node.install(dir)\` to the process's first print (\`probe ready …\` / \`rust echo ready …\`, printed first thing in init)` +
+      '. cold = fresh home (jco transpile + compile + instantiate); warm = a second node (new child process) on that home, so the transpile cache is on disk but nothing is compiled in memory; ' +
+      'hot = a second package in the same node. Each node idles 500 ms after boot first (its spare worker has booted). ' +
+      'Raw column: `new Worker()` of a trivial script until its first message. Memory: RSS of the node process (all threads) after GC, before and after ' +
+      `${MEMORY_N} idle processes, divided by ${MEMORY_N}; raw column: ${MEMORY_N} idle worker_threads. "In 1 GiB" = floor(1024 MiB / per-process MiB).`,
+  );
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      checkBudget();
+      const home = join(work, `start-home-${round}`);
+      let a: Child | undefined;
+      let b: Child | undefined;
+      try {
+        a = await child('start', { home });
+        cold.host.push((await a.call<{ ms: number }>('install', { packageName: `cold${round}` }, 120000)).ms);
+        if (coldR) await rustTry(coldR, async () => coldR.host.push((await a!.call<{ ms: number }>('install', { packageName: `coldr${round}`, rustWasm: rust }, 120000)).ms));
+        hot.host.push((await a.call<{ ms: number }>('install', { packageName: `hot${round}` }, 60000)).ms);
+        const w = (await a.call<{ ms: number }>('rawWorker', {}, 30000)).ms;
+        cold.raw.push(w);
+        hot.raw.push(w);
+        await stop(a);
+        a = undefined;
+        b = await child('start', { home });
+        warm.host.push((await b.call<{ ms: number }>('install', { packageName: `warm${round}` }, 60000)).ms);
+        if (warmR) await rustTry(warmR, async () => warmR.host.push((await b!.call<{ ms: number }>('install', { packageName: `warmr${round}`, rustWasm: rust }, 60000)).ms));
+        warm.raw.push((await b.call<{ ms: number }>('rawWorker', {}, 30000)).ms);
+      } finally {
+        await stop(a, b);
+        rmSync(home, { recursive: true, force: true });
+      }
+      log(`${S}: round ${round + 1}/${ROUNDS} done`);
+    }
+    const memory = async (kind: string, extra: Record<string, unknown> = {}) => {
+      checkBudget();
+      const c = await child('memory', { home: sharedHome, kind, n: MEMORY_N, ...extra });
+      try {
+        return await c.call<{ perProcess: number; rss0: number; rss1: number; readyMs: number }>('measure', {}, 180000);
+      } finally {
+        await stop(c);
+      }
+    };
+    const MiB = 2 ** 20;
+    const w = await memory('worker');
+    const p = await memory('probe');
+    mem.host.push(p.perProcess / MiB);
+    mem.raw.push(w.perProcess / MiB);
+    fit.host.push(Math.floor(1024 / (p.perProcess / MiB)));
+    fit.raw.push(Math.floor(1024 / (w.perProcess / MiB)));
+    notes.push(
+      `${S}: RSS ${fmt(p.rss0 / MiB)} → ${fmt(p.rss1 / MiB)} MiB with ${MEMORY_N} idle probes (ready in ${fmt(p.readyMs)} ms); ` +
+        `${fmt(w.rss0 / MiB)} → ${fmt(w.rss1 / MiB)} MiB with ${MEMORY_N} idle worker_threads. One measurement each (not rounds).`,
+    );
+    if (memR && fitR) {
+      await rustTry(memR, async () => {
+        const r = await memory('rust', { rustWasm: rust });
+        memR.host.push(r.perProcess / MiB);
+        memR.raw.push(w.perProcess / MiB);
+        fitR.host.push(Math.floor(1024 / (r.perProcess / MiB)));
+        fitR.raw.push(Math.floor(1024 / (w.perProcess / MiB)));
+      });
+      if (memR.unavailable) fitR.unavailable = memR.unavailable;
+    }
+  } catch (e) {
+    settle(S, rs, e);
+  }
+}
+
+// ================================================================ main
+
+/** Host throughput that falls round after round against the same, long-lived processes. */
+function trendNotes(): void {
+  const falling = rows.filter((r) => {
+    const h = r.host;
+    return !r.unavailable && r.better === 'higher' && r.metric !== 'count' && h.length >= 3 && h.every((x, i) => i === 0 || x < h[i - 1]!) && h[h.length - 1]! < h[0]! * 0.8;
+  });
+  if (falling.length === 0) return;
+  notes.push(
+    'Host throughput falls from round to round in: ' +
+      falling.map((r) => `${r.section} ${r.name} (${r.host.map((x) => fmt(x)).join(' → ')} ${r.metric})`).join('; ') +
+      '. The same processes serve every round of a case, so the cost per message grows with the messages a process has already handled; ' +
+      'the medians depend on the run length.',
+  );
+}
+
+async function main(): Promise<void> {
+  const m = machine();
+  log(`machine: ${machineLine(m)}`);
+  log(`rounds ${ROUNDS}, ${SECONDS} s per load run, budget ${BUDGET_S} s; work dir ${work}`);
+  for (const n of ['probe-v0', 'probe-v1']) {
+    if (!hasBuilt(n)) throw new Error(`components/build/${n}.wasm is missing: run \`node components/build.mjs --if-missing\``);
+  }
+  mkdirSync(sharedHome, { recursive: true });
+  const sections: Array<[string, () => Promise<void>]> = [
+    ['1', sectionHttp],
+    ['2', sectionWs],
+    ['3', sectionMessaging],
+    ['4', sectionOutbound],
+    ['5', sectionStart],
+  ];
+  for (const [id, f] of sections) {
+    if (ONLY.size && !ONLY.has(id)) continue;
+    await f();
+  }
+  trendNotes();
+  const elapsed = (performance.now() - startedAt) / 1000;
+  if (m.cores <= 2) {
+    notes.unshift(
+      `This machine has ${m.cores} cores. A host node uses the main thread (kernel, HTTP server) plus one thread per process, and the load ` +
+        'generator (autocannon / the ws client, in the bench process) needs CPU too: where host + generator exceed ~150 % of one core the ' +
+        'numbers measure a shared, saturated machine (see the CPU notes per case).',
+    );
+  }
+  const table = textTable(rows);
+  process.stdout.write(`\nkinode-host benchmark — ${machineLine(m)} — ${elapsed.toFixed(0)} s\n\n${table}\n\nNotes:\n${notes.map((n) => `* ${n}`).join('\n')}\n`);
+  writeFileSync(join(RESULTS_DIR, 'results.md'), markdown(rows, notes, m, elapsed));
+  writeFileSync(join(RESULTS_DIR, 'results.svg'), svgChart(rows, m));
+  process.stdout.write(`\nwrote bench/results.md and bench/results.svg\n`);
+}
+
+async function cleanup(): Promise<void> {
+  for (const c of [...children]) await c.stop().catch(() => {});
+  children.clear();
+  rmSync(work, { recursive: true, force: true });
+}
+
+main()
+  .then(cleanup, async (e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    await cleanup();
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    // nothing of ours may keep the process alive past this point
+    setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
+  });

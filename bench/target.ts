@@ -1,0 +1,396 @@
+// A child process of the benchmark in one role (argv[2]): a node of kinode-host with the
+// processes a section needs, or the raw-Node program doing the same work. The orchestrator
+// (bench/run.ts) sends {id, cmd, args} over IPC and gets {id, ok, value | error} back.
+// Every child answers `cpu` (its CPU time, all threads) and `stop`.
+
+import { createServer, type Server } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { WebSocketServer } from 'ws';
+import { startNode, type KinodeNode } from '../host/node.js';
+import { built, hasBuilt, makePackage, sleep, type CpuSample } from './common.js';
+import { runAlone } from './alone.js';
+
+type Args = Record<string, unknown>;
+type Handler = (a: Args) => Promise<unknown>;
+
+const role = process.argv[2] ?? '';
+const commands = new Map<string, Handler>();
+const cleanups: Array<() => Promise<void> | void> = [];
+
+const HS0 = 'http_server:distro:sys';
+const HC1 = 'http-client:distro:sys';
+const PUB = 'bench.os';
+
+const str = (a: Args, k: string): string => {
+  const v = a[k];
+  if (typeof v !== 'string') throw new Error(`missing string argument ${k}`);
+  return v;
+};
+const num = (a: Args, k: string, dflt?: number): number => {
+  const v = a[k] ?? dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`missing number argument ${k}`);
+  return v;
+};
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+async function bootNode(home: string): Promise<KinodeNode> {
+  mkdirSync(home, { recursive: true });
+  const node = await startNode({ home, port: 0, verbosity: 0, print: () => {} });
+  cleanups.push(() => node.stop());
+  return node;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+  });
+}
+
+const reEsc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The first thing the probe (`probe ready <our>`) or the Rust echo (`rust echo ready <our>`) prints in init. */
+function readyLine(node: KinodeNode, addr: string, rust: boolean, timeoutMs: number): Promise<string> {
+  return node.waitForPrint(new RegExp(`${rust ? 'rust echo ready' : 'probe ready'} ${reEsc(addr)}$`), timeoutMs);
+}
+
+/** Install and wait for init to print; ms from the install call to the print (install errors reject). */
+async function installUntilReady(node: KinodeNode, dir: string, addrs: string[], rust: boolean, timeoutMs: number): Promise<{ ms: number; installMs: number }> {
+  const t0 = performance.now();
+  const installed = node.install(dir).then(() => performance.now() - t0);
+  const ready = Promise.all(addrs.map((a) => readyLine(node, a, rust, timeoutMs))).then(() => performance.now() - t0);
+  const [installMs, ms] = await Promise.all([installed, ready]);
+  return { ms, installMs };
+}
+
+// ---------------------------------------------------------------- roles
+
+const roles: Record<string, Handler> = {
+  /** the probe-v0 `demo` process bound to `/` through http-server */
+  async 'host-http'(a) {
+    const node = await bootNode(str(a, 'home'));
+    const dir = await makePackage({
+      dir: join(str(a, 'work'), 'pkg-http'),
+      packageName: 'benchhttp',
+      publisher: PUB,
+      witVersion: 0,
+      processes: [{ name: 'demo', wasm: 'probe-v0', requestCapabilities: [HS0], grantCapabilities: [HS0] }],
+    });
+    await node.install(dir);
+    const line = await node.waitForPrint(/^benchhttp:bench\.os: bind (reply|failed)/, 30000);
+    if (!line.includes('bind reply: {"Ok":null}')) throw new Error(`demo could not bind: ${line}`);
+    return { url: `http://127.0.0.1:${node.port}/demo:benchhttp:${PUB}` };
+  },
+
+  /** node:http answering what the demo answers */
+  async 'raw-http'(a) {
+    const body = Buffer.from(str(a, 'body'));
+    const contentType = str(a, 'contentType');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.length });
+      res.end(body);
+    });
+    const port = await listen(server);
+    cleanups.push(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    return { url: `http://127.0.0.1:${port}/demo:benchhttp:${PUB}` };
+  },
+
+  /** components/servers `echo` (servers-v0): Binary frames on /ws come back as Binary */
+  async 'host-ws'(a) {
+    if (!hasBuilt('servers-v0')) throw new Error('components/build/servers-v0.wasm is missing');
+    const node = await bootNode(str(a, 'home'));
+    const dir = await makePackage({
+      dir: join(str(a, 'work'), 'pkg-ws'),
+      packageName: 'benchws',
+      publisher: PUB,
+      witVersion: 0,
+      processes: [{ name: 'echo', wasm: built('servers-v0'), requestCapabilities: [HS0], grantCapabilities: [HS0] }],
+    });
+    await node.install(dir);
+    await node.waitForPrint(/^benchws:bench\.os: echo bound/, 30000);
+    return { url: `ws://127.0.0.1:${node.port}/echo:benchws:${PUB}/ws`, greeting: true };
+  },
+
+  /** a `ws` server echoing every frame as it came */
+  async 'raw-ws'() {
+    const server = createServer();
+    const wss = new WebSocketServer({ server, perMessageDeflate: false });
+    wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary })));
+    const port = await listen(server);
+    cleanups.push(() => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.close();
+    });
+    return { url: `ws://127.0.0.1:${port}/`, greeting: false };
+  },
+
+  /** two probe-v1 processes (a floods, b answers), plus a Rust echo responder when built */
+  async 'host-msg'(a) {
+    const node = await bootNode(str(a, 'home'));
+    const rust = typeof a.rustWasm === 'string' ? a.rustWasm : undefined;
+    const processes = [
+      { name: 'a', wasm: 'probe-v1', public: true },
+      { name: 'b', wasm: 'probe-v1', public: true },
+      ...(rust ? [{ name: 'r', wasm: rust, public: true }] : []),
+    ];
+    const dir = await makePackage({ dir: join(str(a, 'work'), 'pkg-msg'), packageName: 'benchmsg', publisher: PUB, witVersion: 1, processes });
+    const A = `fake.dev@a:benchmsg:${PUB}`;
+    const B = `fake.dev@b:benchmsg:${PUB}`;
+    const R = `fake.dev@r:benchmsg:${PUB}`;
+    const rustReady = rust ? readyLine(node, R, true, 30000) : undefined;
+    await installUntilReady(node, dir, [A, B], false, 30000);
+    const d = node.driver();
+    await d.request(B, { op: 'autoRespond', response: { body: 'pong' }, quiet: true }, { expects: 10 });
+    // a Rust echo that does not start leaves the probe pair usable
+    let rustError: string | undefined;
+    if (rustReady) await rustReady.catch((e: Error) => (rustError = `the Rust echo did not start: ${e.message.split('\n')[0]}`));
+    const flood = async (body: Record<string, unknown>, timeoutS: number) => {
+      const r = await d.request(A, { op: 'flood', ...body }, { expects: timeoutS });
+      const j = r.json<{ ok?: { n: number; ms: number; errors?: number }; err?: string }>();
+      if (!j.ok) throw new Error(`flood failed: ${r.text}`);
+      return j.ok;
+    };
+    commands.set('rr', async (c) => {
+      const target = c.target === 'rust' ? R : B;
+      const r = await flood({ target, n: num(c, 'n'), window: num(c, 'window'), expects: 5 }, num(c, 'timeoutS', 60));
+      return { ms: r.ms, errors: r.errors ?? 0 };
+    });
+    commands.set('ff', async (c) => {
+      const t0 = performance.now();
+      await flood({ target: B, n: num(c, 'n'), expects: null }, num(c, 'timeoutS', 60));
+      // b handles this command after every flooded message (one inbox, in order)
+      await d.request(B, { op: 'getBlob' }, { expects: num(c, 'timeoutS', 60) });
+      return { ms: performance.now() - t0, errors: 0 };
+    });
+    return { rust: rust !== undefined && rustError === undefined, rustError };
+  },
+
+  /** two worker_threads doing the same over a MessagePort */
+  async 'raw-msg'() {
+    const file = new URL('./raw-worker.js', import.meta.url);
+    const wa = new Worker(file, { workerData: { mode: 'a' } });
+    const wb = new Worker(file, { workerData: { mode: 'b' } });
+    cleanups.push(async () => {
+      await wa.terminate();
+      await wb.terminate();
+    });
+    const { port1, port2 } = new MessageChannel();
+    const up = (w: Worker) => new Promise<void>((r) => w.once('message', () => r()));
+    const ups = [up(wa), up(wb)];
+    wa.postMessage({ port: port1 }, [port1]);
+    wb.postMessage({ port: port2 }, [port2]);
+    await Promise.all(ups);
+    const next = <T>(w: Worker, pred: (m: unknown) => boolean): Promise<T> =>
+      new Promise((resolve) => {
+        const on = (m: unknown) => {
+          if (!pred(m)) return;
+          w.off('message', on);
+          resolve(m as T);
+        };
+        w.on('message', on);
+      });
+    let seq = 0;
+    commands.set('rr', async (c) => {
+      const me = ++seq;
+      const done = next<{ ms: number }>(wa, (m) => (m as { seq?: number }).seq === me);
+      wa.postMessage({ cmd: 'rr', n: num(c, 'n'), window: num(c, 'window'), seq: me });
+      return { ms: (await done).ms, errors: 0 };
+    });
+    commands.set('ff', async (c) => {
+      const me = ++seq;
+      const t0 = performance.now();
+      const done = next<{ ffDone: number }>(wb, (m) => (m as { seq?: number }).seq === me);
+      wa.postMessage({ cmd: 'ff', n: num(c, 'n'), window: 0, seq: me });
+      const got = (await done).ffDone;
+      return { ms: performance.now() - t0, errors: num(c, 'n') - got };
+    });
+    return {};
+  },
+
+  /** the small local resource fetched by section 4 */
+  async resource() {
+    const body = Buffer.from('the file\nserved by the bench\n');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length });
+      res.end(body);
+    });
+    const port = await listen(server);
+    cleanups.push(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    return { url: `http://127.0.0.1:${port}/file` };
+  },
+
+  /** Node's fetch, called directly */
+  async 'raw-fetch'() {
+    commands.set('run', async (c) => {
+      const url = str(c, 'url');
+      const n = num(c, 'n');
+      const concurrency = num(c, 'concurrency');
+      let started = 0;
+      let ok = 0;
+      const t0 = performance.now();
+      const lane = async () => {
+        while (started < n) {
+          started++;
+          try {
+            const r = await fetch(url);
+            await r.arrayBuffer();
+            if (r.status === 200) ok++;
+          } catch {
+            // counted as not ok
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane));
+      return { ms: performance.now() - t0, n, ok };
+    });
+    return {};
+  },
+
+  /** components/clients `bench` processes (clients-v1), each good for one run */
+  async 'host-fetch'(a) {
+    if (!hasBuilt('clients-v1')) throw new Error('components/build/clients-v1.wasm is missing');
+    const node = await bootNode(str(a, 'home'));
+    const count = num(a, 'count');
+    const processes = Array.from({ length: count }, (_, i) => ({
+      name: `bench${i}`,
+      wasm: built('clients-v1'),
+      requestCapabilities: [HC1],
+      grantCapabilities: [HC1],
+    }));
+    const dir = await makePackage({ dir: join(str(a, 'work'), 'pkg-fetch'), packageName: 'benchfetch', publisher: PUB, witVersion: 1, processes });
+    await node.install(dir);
+    const d = node.driver();
+    let used = 0;
+    commands.set('run', async (c) => {
+      if (used >= count) throw new Error('no unused bench process left');
+      const who = `fake.dev@bench${used++}:benchfetch:${PUB}`;
+      const t0 = performance.now();
+      await d.request(who, { url: str(c, 'url'), n: num(c, 'n'), concurrency: num(c, 'concurrency') });
+      const r = await d.waitFor((m) => m.source === who, num(c, 'timeoutS', 60) * 1000);
+      const j = r.json<{ n: number; ok: number; ms: number }>();
+      return { ms: j.ms, wallMs: performance.now() - t0, n: j.n, ok: j.ok };
+    });
+    return {};
+  },
+
+  /** a node on `home` (fresh: cold transpile cache; reused: warm) for process-start timings */
+  async start(a) {
+    const node = await bootNode(str(a, 'home'));
+    await sleep(num(a, 'settleMs', 500)); // the node's spare worker has booted
+    const work = str(a, 'work');
+    commands.set('install', async (c) => {
+      const name = str(c, 'packageName');
+      const rust = typeof c.rustWasm === 'string' ? c.rustWasm : undefined;
+      const dir = await makePackage({
+        dir: join(work, `pkg-${name}`),
+        packageName: name,
+        publisher: PUB,
+        witVersion: rust ? null : 1,
+        processes: [{ name: 'idle', wasm: rust ?? 'probe-v1' }],
+      });
+      return installUntilReady(node, dir, [`fake.dev@idle:${name}:${PUB}`], rust !== undefined, 60000);
+    });
+    commands.set('rawWorker', async () => {
+      const t0 = performance.now();
+      const w = new Worker(new URL('./raw-worker.js', import.meta.url), { workerData: { mode: 'idle' } });
+      await new Promise<void>((r) => w.once('message', () => r()));
+      const ms = performance.now() - t0;
+      await w.terminate();
+      return { ms };
+    });
+    return {};
+  },
+
+  /** RSS before and after N idle processes (kind: probe | rust | worker) */
+  async memory(a) {
+    const kind = str(a, 'kind');
+    const n = num(a, 'n');
+    const node = kind === 'worker' ? undefined : await bootNode(str(a, 'home'));
+    const workers: Worker[] = [];
+    cleanups.push(async () => {
+      for (const w of workers) await w.terminate();
+    });
+    const settle = async () => {
+      await sleep(500);
+      gc();
+      await sleep(100);
+      gc();
+      return process.memoryUsage().rss;
+    };
+    commands.set('measure', async () => {
+      const rss0 = await settle();
+      const t0 = performance.now();
+      if (kind === 'worker') {
+        for (let i = 0; i < n; i++) {
+          const w = new Worker(new URL('./raw-worker.js', import.meta.url), { workerData: { mode: 'idle' } });
+          workers.push(w);
+          await new Promise<void>((r) => w.once('message', () => r()));
+        }
+      } else {
+        const rust = kind === 'rust' ? str(a, 'rustWasm') : undefined;
+        const processes = Array.from({ length: n }, (_, i) => ({ name: `idle${i}`, wasm: rust ?? 'probe-v1' }));
+        const dir = await makePackage({ dir: join(str(a, 'work'), `pkg-mem-${kind}`), packageName: `mem${kind}`, publisher: PUB, witVersion: rust ? null : 1, processes });
+        const addrs = Array.from({ length: n }, (_, i) => `fake.dev@idle${i}:mem${kind}:${PUB}`);
+        await installUntilReady(node!, dir, addrs, rust !== undefined, 120000);
+      }
+      const readyMs = performance.now() - t0;
+      const rss1 = await settle();
+      return { rss0, rss1, perProcess: (rss1 - rss0) / n, n, readyMs };
+    });
+    return {};
+  },
+};
+
+roles.alone = async () => {
+  commands.set('run', async (c) => {
+    const mode = str(c, 'mode');
+    if (mode !== 'answer' && mode !== 'take' && mode !== 'flood-rr') throw new Error(`unknown mode ${mode}`);
+    return runAlone(str(c, 'home'), mode, num(c, 'n'), num(c, 'rounds'));
+  });
+  return {};
+};
+
+// ---------------------------------------------------------------- IPC loop
+
+commands.set('cpu', async (): Promise<CpuSample> => {
+  const u = process.cpuUsage();
+  return { cpuUs: u.user + u.system, at: performance.now() };
+});
+commands.set('stop', async () => {
+  for (const c of cleanups.splice(0).reverse()) {
+    try {
+      await c();
+    } catch {
+      // shutting down anyway
+    }
+  }
+  setTimeout(() => process.exit(0), 50);
+  return null;
+});
+commands.set('start', async (a) => {
+  const r = roles[role];
+  if (!r) throw new Error(`unknown role ${role}`);
+  return r(a);
+});
+
+process.on('message', (m: { id: number; cmd: string; args: Args }) => {
+  const h = commands.get(m.cmd);
+  const p = h ? h(m.args ?? {}) : Promise.reject(new Error(`unknown command ${m.cmd}`));
+  p.then(
+    (value) => process.send?.({ id: m.id, ok: true, value }),
+    (e: unknown) => process.send?.({ id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
+  );
+});
+process.on('disconnect', () => process.exit(0)); // the orchestrator is gone
