@@ -164,6 +164,34 @@ const roles: Record<string, Handler> = {
       const r = await flood({ target, n: num(c, 'n'), window: num(c, 'window'), expects: 5 }, num(c, 'timeoutS', 60));
       return { ms: r.ms, errors: r.errors ?? 0 };
     });
+    // the in-host test driver (a module on the main thread) as the sender: no JS component in the path
+    const x = new TextEncoder().encode('x');
+    commands.set('rr-driver', async (c) => {
+      const target = c.target === 'rust' ? R : B;
+      const n = num(c, 'n');
+      const windowSize = num(c, 'window');
+      const expects = num(c, 'timeoutS', 60);
+      let sent = 0;
+      let done = 0;
+      let errors = 0;
+      const t0 = performance.now();
+      await new Promise<void>((resolve) => {
+        const settled = () => {
+          done++;
+          if (done === n) resolve();
+          else if (sent < n) one();
+        };
+        const one = () => {
+          sent++;
+          d.request(target, x, { expects }).then(settled, () => {
+            errors++;
+            settled();
+          });
+        };
+        while (sent < Math.min(n, windowSize)) one();
+      });
+      return { ms: performance.now() - t0, errors };
+    });
     commands.set('ff', async (c) => {
       const t0 = performance.now();
       await flood({ target: B, n: num(c, 'n'), expects: null }, num(c, 'timeoutS', 60));
