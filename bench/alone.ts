@@ -7,6 +7,8 @@
 //   answer    requests with expects-response to a quiet autoRespond probe: receive + send-response
 //   take      requests without expects-response to the same probe: receive only (nothing to answer)
 //   flood-rr  the probe's flood op with expects-response: send-request + receive of the response
+//   echo      another component (the Rust echo) answering requests with expects-response: no
+//             set-up command, every receive is a request it answers with send-response
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { TranspileCache } from '../host/loader/transpile-cache.js';
 import { setupWasi } from '../host/process/wasi.js';
 import { built } from './common.js';
 
-type Mode = 'answer' | 'take' | 'flood-rr';
+type Mode = 'answer' | 'take' | 'flood-rr' | 'echo';
 
 const enc = new TextEncoder();
 const addr = (processName: string) => ({ node: 'fake.dev', process: { processName, packageName: 'alone', publisherNode: 'bench.os' } });
@@ -28,10 +30,20 @@ const RESPONSE = { tag: 'response', val: [{ inherit: false, body: enc.encode('po
 class Finished extends Error {}
 
 /** Messages per second in each of `rounds` consecutive rounds of `n` messages, one instance throughout. */
-export async function runAlone(home: string, mode: Mode, n: number, rounds: number): Promise<number[]> {
+export async function runAlone(
+  home: string,
+  mode: Mode,
+  n: number,
+  rounds: number,
+  wasm?: { path: string; generation: 0 | 1 },
+  /** preopened as TEMP_DIR, as the host does for every process (undefined: no TEMP_DIR) */
+  tmpDir?: string,
+): Promise<number[]> {
   const cache = new TranspileCache(join(home, 'cache', 'components'));
-  const prepared = await cache.prepare(await readFile(built('probe-v1')), 1, 'probe-v1.wasm');
-  const wasi = await setupWasi(undefined);
+  const file = mode === 'echo' ? wasm?.path : built('probe-v1');
+  if (!file) throw new Error('echo mode needs a component');
+  const prepared = await cache.prepare(await readFile(file), mode === 'echo' ? wasm!.generation : 1, file);
+  const wasi = await setupWasi(tmpDir);
   const mod = (await import(pathToFileURL(prepared.jsPath).href)) as {
     instantiate(get: (name: string) => WebAssembly.Module, imports: Record<string, unknown>): { init(our: string): void };
   };
@@ -51,10 +63,10 @@ export async function runAlone(home: string, mode: Mode, n: number, rounds: numb
     mode !== 'flood-rr'
       ? request(JSON.stringify({ op: 'autoRespond', response: { body: 'pong' }, quiet: true }), 30n)
       : request(JSON.stringify({ op: 'flood', target: 'fake.dev@b:alone:bench.os', n, window: 64, expects: 5 }), 30n);
-  const plain = request('x', mode === 'answer' ? 5n : undefined);
+  const plain = request('x', mode === 'answer' || mode === 'echo' ? 5n : undefined);
 
   const receive = () => {
-    if (!setupDone) {
+    if (!setupDone && mode !== 'echo') {
       setupDone = true;
       t0 = performance.now();
       if (mode === 'flood-rr') floodRunning = true;
@@ -74,14 +86,15 @@ export async function runAlone(home: string, mode: Mode, n: number, rounds: numb
     }
     return { tag: 'ok', val: [addr('b'), plain] };
   };
-  let commandReply = mode !== 'flood-rr'; // the autoRespond command's own reply comes first
+  let commandReply = mode === 'answer' || mode === 'take'; // the autoRespond command's own reply comes first
+  if (mode === 'echo') t0 = performance.now();
   const sendResponse = () => {
     if (commandReply) {
       commandReply = false;
       t0 = performance.now();
       return;
     }
-    if (mode === 'answer') {
+    if (mode === 'answer' || mode === 'echo') {
       if (count === n) endRound();
       count++;
     } else if (mode === 'flood-rr') {

@@ -6,7 +6,7 @@
 // host and raw over several rounds, and prints medians and host/raw ratios. It writes
 // bench/results.md and bench/results.svg.
 //
-// Environment (all optional): BENCH_ROUNDS (3), BENCH_SECONDS (per load run, 2),
+// Environment (all optional): BENCH_ROUNDS (3), BENCH_SECONDS (per load run, 1.5),
 // BENCH_BUDGET (seconds after which remaining runs are skipped, 240), BENCH_ONLY (e.g. "1,3"),
 // BENCH_MEMORY_N (idle processes for the memory figure, 8), BENCH_CHILD_FLAGS (extra node
 // flags for the children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_RUST_WASM (the
@@ -25,7 +25,7 @@ const envNum = (k: string, d: number): number => {
   return process.env[k] !== undefined && Number.isFinite(v) && v > 0 ? v : d;
 };
 const ROUNDS = Math.max(1, Math.round(envNum('BENCH_ROUNDS', 3)));
-const SECONDS = envNum('BENCH_SECONDS', 2);
+const SECONDS = envNum('BENCH_SECONDS', 1.5);
 const BUDGET_S = envNum('BENCH_BUDGET', 240);
 const MEMORY_N = Math.max(1, Math.round(envNum('BENCH_MEMORY_N', 8)));
 /** a messaging / fetch run is sized to take about this long */
@@ -305,7 +305,7 @@ async function sectionMessaging(): Promise<void> {
     if (errs.length) notes.push(`${S}: errors: ${errs.join('; ')}`);
     await stop(host, raw);
     host = raw = undefined;
-    await componentAlone(S);
+    await componentAlone(S, rrRust && !rrRust.unavailable ? rust : undefined);
   } catch (e) {
     settle(S, rs, e);
   } finally {
@@ -314,29 +314,38 @@ async function sectionMessaging(): Promise<void> {
 }
 
 /** The JS probe's own ceiling: the component alone, imports that do nothing (bench/alone.ts). */
-async function componentAlone(S: string): Promise<void> {
+async function componentAlone(S: string, rust: string | undefined): Promise<void> {
   const N = 5000;
-  const modes: Array<[string, string]> = [
-    ['answer', 'answering requests (receive + send-response)'],
-    ['flood-rr', 'flood request/response (send-request with expects-response + receive)'],
-    ['take', 'taking requests without expects-response (receive only)'],
+  const rustArgs = rust ? { wasm: rust, generation: rust.includes('-v0') ? 0 : 1 } : {};
+  const modes: Array<[string, string, Record<string, unknown>]> = [
+    ['answer', 'the probe answering requests (receive + send-response)', { tmp: true }],
+    ['flood-rr', "the probe's flood request/response (send-request with expects-response + receive)", { tmp: true }],
+    ['take', 'the probe taking requests without expects-response (receive only)', { tmp: true }],
+    ...(rust
+      ? ([
+          ['echo', 'the Rust echo answering requests, with a TEMP_DIR preopen as the host gives', { ...rustArgs, tmp: true }],
+          ['echo', 'the same without TEMP_DIR', { ...rustArgs, tmp: false }],
+        ] as Array<[string, string, Record<string, unknown>]>)
+      : []),
   ];
   const parts: string[] = [];
-  for (const [mode, what] of modes) {
+  for (const [mode, what, extra] of modes) {
     checkBudget();
     const c = await child('alone');
     try {
-      const rates = await c.call<number[]>('run', { home: sharedHome, mode, n: N, rounds: ROUNDS }, 60000);
+      const rates = await c.call<number[]>('run', { home: sharedHome, mode, n: N, rounds: ROUNDS, ...extra }, 90000);
       parts.push(`${what}: ${rates.map((x) => fmt(x)).join(' → ')} msgs/s`);
+    } catch (e) {
+      parts.push(`${what}: failed (${e instanceof Error ? e.message : String(e)})`);
     } finally {
       await stop(c);
     }
   }
   notes.push(
-    `${S}: the probe component alone — transpiled by the host's loader, instantiated in one thread with WASI and a stand-in ` +
+    `${S}: the components alone — transpiled by the host's loader, instantiated in one thread with WASI (TEMP_DIR preopened unless said) and a stand-in ` +
       '`kinode:process/standard` whose imports do nothing (no kernel, no worker, no ports; bench/alone.ts), ' +
       `${ROUNDS} consecutive rounds of ${N} messages on one instance: ${parts.join('; ')}. ` +
-      'This is the ceiling the JS component (SpiderMonkey) itself puts on every host figure above that goes through a probe/servers/clients process.',
+      'This is the ceiling the component itself puts on the host figures that go through it.',
   );
 }
 

@@ -384,8 +384,14 @@ const roles: Record<string, Handler> = {
 roles.alone = async () => {
   commands.set('run', async (c) => {
     const mode = str(c, 'mode');
-    if (mode !== 'answer' && mode !== 'take' && mode !== 'flood-rr') throw new Error(`unknown mode ${mode}`);
-    return runAlone(str(c, 'home'), mode, num(c, 'n'), num(c, 'rounds'));
+    if (mode !== 'answer' && mode !== 'take' && mode !== 'flood-rr' && mode !== 'echo') throw new Error(`unknown mode ${mode}`);
+    const wasm = typeof c.wasm === 'string' ? { path: c.wasm, generation: (c.generation === 0 ? 0 : 1) as 0 | 1 } : undefined;
+    let tmpDir: string | undefined;
+    if (c.tmp === true) {
+      tmpDir = join(str(c, 'home'), 'alone-tmp');
+      mkdirSync(tmpDir, { recursive: true });
+    }
+    return runAlone(str(c, 'home'), mode, num(c, 'n'), num(c, 'rounds'), wasm, tmpDir);
   });
   return {};
 };
