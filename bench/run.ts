@@ -14,7 +14,7 @@
 
 import autocannon from 'autocannon';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILD, Child, RESULTS_DIR, cpuPercent, fmt, hasBuilt, median, percentile, selfCpu } from './common.js';
 import { machine, machineLine, markdown, svgChart, textTable, type Row, type Target } from './report.js';
@@ -92,16 +92,32 @@ async function alternate(round: number, host: () => Promise<void>, raw: () => Pr
 interface CpuPair {
   server: number[];
   gen: number[];
+  /** CPU the whole machine used beyond these two (other processes), % of one core */
+  other: number[];
 }
-/** Runs f, recording the CPU (% of one core) of `server` and of this process (the load generator). */
+const newPair = (): CpuPair => ({ server: [], gen: [], other: [] });
+
+/** busy CPU time of the whole machine, ms summed over cores */
+function machineBusyMs(): number {
+  let busy = 0;
+  for (const c of cpus()) busy += c.times.user + c.times.nice + c.times.sys + c.times.irq;
+  return busy;
+}
+
+/** Runs f, recording the CPU (% of one core) of `server`, of this process (the load generator) and of everything else. */
 async function withCpu<T>(server: Child, acc: CpuPair, f: () => Promise<T>): Promise<T> {
   const c0 = await server.cpu();
   const s0 = selfCpu();
+  const m0 = machineBusyMs();
   const v = await f();
+  const m1 = machineBusyMs();
   const s1 = selfCpu();
   const c1 = await server.cpu();
-  acc.server.push(cpuPercent(c0, c1));
-  acc.gen.push(cpuPercent(s0, s1));
+  const srv = cpuPercent(c0, c1);
+  const gen = cpuPercent(s0, s1);
+  acc.server.push(srv);
+  acc.gen.push(gen);
+  acc.other.push(Math.max(0, ((m1 - m0) / (s1.at - s0.at)) * 100 - srv - gen));
   return v;
 }
 
@@ -110,11 +126,13 @@ function cpuNote(label: string, host: CpuPair, raw: CpuPair, genName: string): s
   const hg = median(host.gen);
   const r = median(raw.server);
   const rg = median(raw.gen);
+  const other = median([...host.other, ...raw.other]);
   const compete = h + hg > 150 || r + rg > 150;
   return (
     `${label}: CPU (% of one core; the machine has ${machine().cores}) — host ${fmt(h)} % + ${genName} ${fmt(hg)} %, ` +
     `raw ${fmt(r)} % + ${genName} ${fmt(rg)} %` +
-    (compete ? ` → ${genName} competes with the server for the ${machine().cores} CPUs` : '')
+    (compete ? ` → ${genName} competes with the server for the ${machine().cores} CPUs` : '') +
+    (other > 25 ? `; other processes on the machine used ${fmt(other)} % meanwhile (noisy figures)` : '')
   );
 }
 
@@ -152,7 +170,7 @@ async function sectionHttp(): Promise<void> {
       for (const [i, c] of levels.entries()) {
         checkBudget();
         const [rps, p50, p99] = rs.slice(i * 3, i * 3 + 3) as [Row, Row, Row];
-        const acc = cpu.get(c) ?? { host: { server: [], gen: [] }, raw: { server: [], gen: [] } };
+        const acc = cpu.get(c) ?? { host: newPair(), raw: newPair() };
         cpu.set(c, acc);
         const one = (side: 'host' | 'raw') => async () => {
           const target = side === 'host' ? host! : raw!;
@@ -211,7 +229,7 @@ async function sectionWs(): Promise<void> {
       for (const [i, c] of levels.entries()) {
         checkBudget();
         const [rate, p99] = rs.slice(i * 2, i * 2 + 2) as [Row, Row];
-        const acc = cpu.get(c) ?? { host: { server: [], gen: [] }, raw: { server: [], gen: [] } };
+        const acc = cpu.get(c) ?? { host: newPair(), raw: newPair() };
         cpu.set(c, acc);
         const one = (side: 'host' | 'raw') => async () => {
           const t = target(side === 'host' ? host! : raw!);
@@ -271,10 +289,12 @@ async function sectionMessaging(): Promise<void> {
           : ''),
     );
     type Run = { ms: number; errors: number };
-    const cases: Array<{ r: Row; cmd: string; rawCmd?: string; extra: Record<string, unknown>; n: { host: number; raw: number } }> = [
-      { r: rr, cmd: 'rr', extra: { window: WINDOW }, n: { host: 0, raw: 0 } },
-      { r: ff, cmd: 'ff', extra: { window: 0 }, n: { host: 0, raw: 0 } },
-      ...(rrRust && !rrRust.unavailable ? [{ r: rrRust, cmd: 'rr-driver', rawCmd: 'rr', extra: { window: WINDOW, target: 'rust' }, n: { host: 0, raw: 0 } }] : []),
+    type Case = { r: Row; cmd: string; rawCmd?: string; extra: Record<string, unknown>; n: { host: number; raw: number }; sizes: { host: number[]; raw: number[] } };
+    const sizes = () => ({ host: [] as number[], raw: [] as number[] });
+    const cases: Case[] = [
+      { r: rr, cmd: 'rr', extra: { window: WINDOW }, n: { host: 0, raw: 0 }, sizes: sizes() },
+      { r: ff, cmd: 'ff', extra: { window: 0 }, n: { host: 0, raw: 0 }, sizes: sizes() },
+      ...(rrRust && !rrRust.unavailable ? [{ r: rrRust, cmd: 'rr-driver', rawCmd: 'rr', extra: { window: WINDOW, target: 'rust' }, n: { host: 0, raw: 0 }, sizes: sizes() }] : []),
     ];
     // calibration (also the warm-up): size each run to about RUN_S seconds
     for (const c of cases) {
@@ -295,13 +315,20 @@ async function sectionMessaging(): Promise<void> {
           const cmd = side === 'raw' ? (c.rawCmd ?? c.cmd) : c.cmd;
           const res = await (side === 'host' ? host! : raw!).call<Run>(cmd, { ...c.extra, n, timeoutS: 120 }, 130000);
           if (res.errors) errs.push(`${side} ${c.r.name}: ${res.errors} of ${n} failed`);
-          c.r[side].push((n / res.ms) * 1000);
+          const rate = (n / res.ms) * 1000;
+          c.r[side].push(rate);
+          // the next run is sized from this one, so a rate that drifts keeps each run near RUN_S
+          c.n[side] = side === 'host' ? clamp(rate * RUN_S, 500, 400000) : clamp(rate * RUN_S, 20000, 4000000);
+          c.sizes[side].push(n);
         };
         await alternate(round, one('host'), one('raw'));
       }
       log(`${S}: round ${round + 1}/${ROUNDS} done`);
     }
-    notes.push(`${S}: messages per run: ${cases.map((c) => `${c.r.name}: host ${c.n.host}, raw ${c.n.raw}`).join('; ')}`);
+    notes.push(
+      `${S}: messages per run (each run sized from the one before to take about ${RUN_S} s): ` +
+        cases.map((c) => `${c.r.name}: host ${c.sizes.host.join(', ')}; raw ${c.sizes.raw.join(', ')}`).join(' | '),
+    );
     if (errs.length) notes.push(`${S}: errors: ${errs.join('; ')}`);
     await stop(host, raw);
     host = raw = undefined;
@@ -315,7 +342,7 @@ async function sectionMessaging(): Promise<void> {
 
 /** The JS probe's own ceiling: the component alone, imports that do nothing (bench/alone.ts). */
 async function componentAlone(S: string, rust: string | undefined): Promise<void> {
-  const N = 5000;
+  const N = 3000;
   const rustArgs = rust ? { wasm: rust, generation: rust.includes('-v0') ? 0 : 1 } : {};
   const modes: Array<[string, string, Record<string, unknown>]> = [
     ['answer', 'the probe answering requests (receive + send-response)', { tmp: true }],
@@ -383,7 +410,7 @@ async function sectionOutbound(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, c] of levels.entries()) {
         checkBudget();
-        const acc = cpu.get(c) ?? { host: { server: [], gen: [] }, raw: { server: [], gen: [] } };
+        const acc = cpu.get(c) ?? { host: newPair(), raw: newPair() };
         cpu.set(c, acc);
         const one = (side: 'host' | 'raw') => async () => {
           const count = n.get(c)![side];
@@ -401,7 +428,8 @@ async function sectionOutbound(): Promise<void> {
       // here `server` is the fetching side and `gen` the resource server (plus this process, idle)
       notes.push(
         `${S}, ${c} in flight: CPU (% of one core) — host ${fmt(median(acc.host.server))} % vs raw fetch ${fmt(median(acc.raw.server))} % ` +
-          `for the fetching side (requests per run: host ${n.get(c)!.host}, raw ${n.get(c)!.raw})`,
+          `for the fetching side (requests per run: host ${n.get(c)!.host}, raw ${n.get(c)!.raw})` +
+          (median([...acc.host.other, ...acc.raw.other]) > 25 ? `; the resource server and other processes used ${fmt(median([...acc.host.other, ...acc.raw.other]))} %` : ''),
       );
     }
   } catch (e) {

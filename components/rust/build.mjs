@@ -32,8 +32,8 @@ const RUSTC = process.env.RUST_ECHO_RUSTC ?? '/usr/bin/rustc';
 const WASI_LIBC = process.env.RUST_ECHO_WASI_LIBC ?? '/usr/lib/wasm32-wasi';
 
 const TARGETS = [
-  { name: 'rust-echo-v0', world: 'process-v0', wit: join(ROOT, 'wit', 'v0', 'process.wit'), features: [] },
-  { name: 'rust-echo-v1', world: 'process-v1', wit: join(ROOT, 'wit', 'v1', 'process.wit'), features: ['v1'] },
+  { name: 'rust-echo-v0', world: 'process-v0', iface: 'kinode:process/standard@0.8.0', wit: join(ROOT, 'wit', 'v0', 'process.wit'), features: [] },
+  { name: 'rust-echo-v1', world: 'process-v1', iface: 'kinode:process/standard@1.0.0', wit: join(ROOT, 'wit', 'v1', 'process.wit'), features: ['v1'] },
 ];
 
 function skip(why) {
@@ -109,6 +109,9 @@ function cargoBuild(t, tc) {
     '-Zbuild-std=std,panic_abort',
     '-Zbuild-std-features=optimize_for_size',
     '--target-dir', TARGET_DIR,
+    // per-generation copy of the result: another build.mjs (npm test and npm run bench at once)
+    // may rebuild the other feature into the shared target dir before we read ours
+    '-Zunstable-options', '--artifact-dir', join(TARGET_DIR, 'out', t.name),
     '--config', 'source.crates-io.replace-with="vendored-std"',
     '--config', `source.vendored-std.directory=${JSON.stringify(tc.vendor)}`,
   ];
@@ -119,7 +122,24 @@ function cargoBuild(t, tc) {
     console.error(`rust-echo: cargo failed for ${t.name}`);
     process.exit(1);
   }
-  return readFileSync(join(TARGET_DIR, 'wasm32-wasip1', 'release', 'rust_echo.wasm'));
+  const core = readFileSync(join(TARGET_DIR, 'out', t.name, 'rust_echo.wasm'));
+  checkCore(t, core);
+  return core;
+}
+
+/** The core module must import exactly this generation's interface and not be export-wrapped. */
+function checkCore(t, core) {
+  const mod = new WebAssembly.Module(core);
+  const modules = new Set(WebAssembly.Module.imports(mod).map((i) => i.module));
+  const exports = WebAssembly.Module.exports(mod).map((e) => e.name);
+  const problems = [];
+  if (!modules.has(t.iface)) problems.push(`does not import ${t.iface}`);
+  for (const m of modules) if (m !== t.iface && m !== 'wasi_snapshot_preview1') problems.push(`imports ${m}`);
+  for (const e of ['memory', 'cabi_realloc', 'init']) if (!exports.includes(e)) problems.push(`does not export ${e}`);
+  if (problems.length) {
+    console.error(`rust-echo: bad core module for ${t.name}: ${problems.join('; ')}`);
+    process.exit(1);
+  }
 }
 
 async function main() {

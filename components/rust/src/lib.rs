@@ -209,9 +209,32 @@ unsafe fn serve() {
     }
 }
 
+// ---- static constructors ----
+//
+// wasi-libc registers constructors (e.g. its preopen scan, which calls fd_prestat_get). With no
+// crt1-reactor.o (cdylib) nothing references `__wasm_call_ctors`, and then wasm-ld wraps *every*
+// export, cabi_realloc included, in `__wasm_call_ctors(); f(); __wasm_call_dtors()`: the ctors
+// would rerun on each allocation the host makes while lowering a result, calling WASI imports from
+// inside realloc (which the component model forbids; wasmtime traps) and re-registering the
+// preopens each time. Referencing the symbol turns the wrappers off; the component export runs the
+// ctors once, before anything else, like wit-bindgen's generated exports do.
+
+extern "C" {
+    fn __wasm_call_ctors();
+}
+
+fn run_ctors_once() {
+    use core::sync::atomic::{AtomicBool, Ordering};
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if !DONE.swap(true, Ordering::Relaxed) {
+        unsafe { __wasm_call_ctors() }
+    }
+}
+
 /// export `init: func(our: string)`; the string was allocated through cabi_realloc
 #[no_mangle]
 pub unsafe extern "C" fn init(ptr: *mut u8, len: usize) {
+    run_ctors_once();
     let our = String::from_raw_parts(ptr, len, len);
     print(0, &format!("rust echo ready {our}"));
     tmp_write();
