@@ -215,7 +215,7 @@ unsafe fn serve() {
 // crt1-reactor.o (cdylib) nothing references `__wasm_call_ctors`, and then wasm-ld wraps *every*
 // export, cabi_realloc included, in `__wasm_call_ctors(); f(); __wasm_call_dtors()`: the ctors
 // would rerun on each allocation the host makes while lowering a result, calling WASI imports from
-// inside realloc (which the component model forbids; wasmtime traps) and re-registering the
+// inside realloc (forbidden by the component model: `may_leave` is false) and re-registering the
 // preopens each time. Referencing the symbol turns the wrappers off; the component export runs the
 // ctors once, before anything else, like wit-bindgen's generated exports do.
 
