@@ -44,7 +44,7 @@ export function tempDir(prefix = 'kh-'): string {
 }
 
 export function cleanupTempDirs(): void {
-  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }); // a browser may still be writing its profile
 }
 
 export async function makePackage(p: PackageFixture): Promise<string> {

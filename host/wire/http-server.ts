@@ -5,9 +5,28 @@
 // Parsing follows serde's derive rules: unknown fields are ignored, missing `Option` fields are
 // `None`, other missing fields, duplicate fields, wrong JSON types and out-of-range integers are
 // errors; structs may also come as JSON arrays (serde's sequence form). The JSON text itself is
-// read by the strict serde_json-like reader shared with http-client.
+// read by the strict serde_json-like reader of serde-json.ts.
 
-import { parseJson, WireError, type Json } from './http-client.js';
+import {
+  asBool,
+  asBytes,
+  asOptBool,
+  asOptString,
+  asOptU64,
+  asString,
+  asStringMap,
+  asU32,
+  asUint,
+  enumTag,
+  mapJson,
+  needVal,
+  parseJson,
+  q,
+  structFields,
+  unitEnum,
+  WireError,
+  type Json,
+} from './serde-json.js';
 
 export { WireError, type Json };
 
@@ -18,102 +37,6 @@ export type MessageType = 'Request' | 'Response';
 const WS_MESSAGE_TYPES: readonly string[] = ['Text', 'Binary', 'Ping', 'Pong', 'Close'];
 const MESSAGE_TYPES: readonly string[] = ['Request', 'Response'];
 
-// ------------------------------------------------------------------ serde derive helpers
-
-function asString(v: Json, what: string): string {
-  if (v.k !== 'str') throw new WireError(`${what}: expected a string`);
-  return v.v;
-}
-
-function asOptString(v: Json, what: string): string | undefined {
-  return v.k === 'null' ? undefined : asString(v, what);
-}
-
-function asBool(v: Json, what: string): boolean {
-  if (v.k !== 'bool') throw new WireError(`${what}: expected a boolean`);
-  return v.v;
-}
-
-function asOptBool(v: Json, what: string): boolean | undefined {
-  return v.k === 'null' ? undefined : asBool(v, what);
-}
-
-/** An unsigned integer of at most `bits` bits (serde_json: no fraction, no exponent). */
-function asUint(v: Json, what: string, bits: 8 | 16 | 32 | 64): bigint {
-  if (v.k !== 'num' || !/^-?[0-9]+$/.test(v.raw)) throw new WireError(`${what}: expected u${bits}`);
-  if (v.raw.startsWith('-')) {
-    if (/^-0+$/.test(v.raw)) return 0n;
-    throw new WireError(`${what}: expected u${bits}`);
-  }
-  const n = BigInt(v.raw);
-  if (n >= 1n << BigInt(bits)) throw new WireError(`${what}: expected u${bits}`);
-  return n;
-}
-
-const asU32 = (v: Json, what: string): number => Number(asUint(v, what, 32));
-
-function asOptU64(v: Json, what: string): bigint | undefined {
-  return v.k === 'null' ? undefined : asUint(v, what, 64);
-}
-
-/** Vec<u8>: a sequence of integers 0..=255 */
-function asBytes(v: Json, what: string): Uint8Array {
-  if (v.k !== 'arr') throw new WireError(`${what}: expected a sequence`);
-  return Uint8Array.from(v.v, (x, i) => Number(asUint(x, `${what}[${i}]`, 8)));
-}
-
-/** HashMap<String, String>: later duplicates win; first-insertion order kept. */
-function asStringMap(v: Json, what: string): Array<[string, string]> {
-  if (v.k !== 'obj') throw new WireError(`${what}: expected a map`);
-  const m = new Map<string, string>();
-  for (const [k, val] of v.v) m.set(k, asString(val, `${what}.${k}`));
-  return [...m.entries()];
-}
-
-/**
- * A struct with `fields` in declaration order, from a JSON object (unknown keys ignored,
- * duplicates rejected) or array (exact length). `optional` fields may be missing from an object.
- */
-function structFields(v: Json, name: string, fields: readonly string[], optional: readonly string[] = []): Map<string, Json> {
-  const out = new Map<string, Json>();
-  if (v.k === 'arr') {
-    if (v.v.length !== fields.length) throw new WireError(`${name}: expected ${fields.length} elements`);
-    fields.forEach((f, i) => out.set(f, v.v[i]!));
-    return out;
-  }
-  if (v.k !== 'obj') throw new WireError(`${name}: expected a struct`);
-  for (const [k, val] of v.v) {
-    if (!fields.includes(k)) continue;
-    if (out.has(k)) throw new WireError(`${name}: duplicate field \`${k}\``);
-    out.set(k, val);
-  }
-  for (const f of fields) {
-    if (out.has(f)) continue;
-    if (optional.includes(f)) out.set(f, { k: 'null' });
-    else throw new WireError(`${name}: missing field \`${f}\``);
-  }
-  return out;
-}
-
-/** Externally tagged enum: `"Unit"` or `{"Variant": value}` (exactly one key). */
-function enumTag(v: Json, name: string): { tag: string; val: Json | undefined } {
-  if (v.k === 'str') return { tag: v.v, val: undefined };
-  if (v.k === 'obj' && v.v.length === 1) return { tag: v.v[0]![0], val: v.v[0]![1] };
-  throw new WireError(`${name}: expected an enum`);
-}
-
-function needVal(val: Json | undefined, name: string): Json {
-  if (val === undefined) throw new WireError(`${name}: expected a value, found a unit variant`);
-  return val;
-}
-
-function unitEnum<T extends string>(v: Json, name: string, variants: readonly string[]): T {
-  const { tag, val } = enumTag(v, name);
-  if (!variants.includes(tag)) throw new WireError(`${name}: unknown variant \`${tag}\``);
-  // serde_json accepts a unit variant as "Name" or {"Name": null}
-  if (val !== undefined && val.k !== 'null') throw new WireError(`${name}: expected unit variant`);
-  return tag as T;
-}
 
 const wsType = (v: Json): WsMessageType => unitEnum<WsMessageType>(v, 'WsMessageType', WS_MESSAGE_TYPES);
 const msgType = (v: Json): MessageType => unitEnum<MessageType>(v, 'MessageType', MESSAGE_TYPES);
@@ -235,7 +158,6 @@ export interface ServerError {
   body?: Uint8Array;
 }
 
-const q = (s: string): string => JSON.stringify(s); // the escapes serde_json writes for Rust strings
 const enc = new TextEncoder();
 const lossy = new TextDecoder('utf-8', { fatal: false });
 
@@ -303,12 +225,6 @@ export interface IncomingHttpRequest {
   headers: Iterable<[string, string]>;
   urlParams: Iterable<[string, string]>;
   queryParams: Iterable<[string, string]>;
-}
-
-function mapJson(entries: Iterable<[string, string]>): string {
-  const parts: string[] = [];
-  for (const [k, v] of entries) parts.push(`${q(k)}:${q(v)}`);
-  return `{${parts.join(',')}}`;
 }
 
 /** `HttpServerRequest::Http(IncomingHttpRequest)` */
