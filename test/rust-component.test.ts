@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 import { bootNode, cleanupTempDirs, makePackage } from './helpers.js';
 
 const built = (gen: 0 | 1): string => fileURLToPath(new URL(`../../components/build/rust-echo-v${gen}.wasm`, import.meta.url));
@@ -36,6 +37,61 @@ for (const gen of [0, 1] as const) {
         assert.match(err, /rust echo trap/);
         await node.driver().request(`fake.dev@echo2:${pkg}:test.os`, 'exit');
         await node.waitForPrint(new RegExp(`process fake\\.dev@echo2:${pkg}:test\\.os returned without error`));
+      } finally {
+        await node.stop();
+      }
+    });
+
+    // the behaviours npm run bench drives: HTTP answers, WebSocket echo, a request/response flood
+    it('serves HTTP on /, echoes WebSocket frames on /ws, floods another process', async () => {
+      const pkg = `rserve${gen}`;
+      const hs = gen === 0 ? 'http_server:distro:sys' : 'http-server:distro:sys';
+      const dir = await makePackage({
+        packageName: pkg,
+        publisher: 'test.os',
+        witVersion: gen,
+        processes: [
+          { name: 'web', wasm, requestCapabilities: [hs], grantCapabilities: [hs] },
+          { name: 'a', wasm, public: true }, // b's responses are capability-checked too
+          { name: 'b', wasm, public: true },
+        ],
+      });
+      const node = await bootNode({ packages: [dir] });
+      try {
+        const web = `fake.dev@web:${pkg}:test.os`;
+        await node.waitForPrint(new RegExp(`rust echo ready ${web.replace(/\./g, '\\.')}$`));
+        await node.driver().request(web, 'serve-http');
+        // two binds (HTTP `/`, WebSocket `/ws`), two Ok replies
+        const bound = /rust echo bind reply: \{"Ok":null\}/;
+        await node.waitForPrint(bound);
+        await node.waitForPrint(bound, 5000, node.prints.findIndex((l) => bound.test(l)) + 1);
+        const res = await fetch(`http://127.0.0.1:${node.port}/web:${pkg}:test.os/some/where?x=1`);
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get('content-type'), 'text/plain');
+        assert.equal(await res.text(), `hello from ${web}\nGET http://127.0.0.1/web:${pkg}:test.os/some/where\n`);
+
+        const ws = new WebSocket(`ws://127.0.0.1:${node.port}/web:${pkg}:test.os/ws`, { perMessageDeflate: false });
+        await new Promise<void>((resolve, reject) => {
+          ws.once('open', () => resolve());
+          ws.once('error', reject);
+        });
+        const echoes: Buffer[] = [];
+        const got = new Promise<void>((resolve) =>
+          ws.on('message', (data, isBinary) => {
+            assert.equal(isBinary, true);
+            echoes.push(data as Buffer);
+            if (echoes.length === 3) resolve();
+          }),
+        );
+        for (const s of ['one', 'two', 'three']) ws.send(Buffer.from(s), { binary: true });
+        await got;
+        assert.deepEqual(echoes.map((b) => b.toString()), ['one', 'two', 'three']);
+        ws.close();
+
+        const a = `fake.dev@a:${pkg}:test.os`;
+        await node.driver().request(a, `flood fake.dev@b:${pkg}:test.os 500 16`);
+        const done = await node.driver().waitFor((m) => m.source === a && m.text.startsWith('flood done'), 20000);
+        assert.match(done.text, /^flood done 500 0 \d+\.\d{3}$/);
       } finally {
         await node.stop();
       }

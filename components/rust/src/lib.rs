@@ -14,6 +14,10 @@ mod abi {
         pub fn receive(ret: *mut u8);
         #[link_name = "get-blob"]
         pub fn get_blob(ret: *mut u8);
+        /// 27 flat params > 16: the (address, request, option<context>, option<blob>) tuple is
+        /// passed in memory; see `Outgoing`
+        #[link_name = "send-request"]
+        pub fn send_request(params: *const u8);
         #[link_name = "send-response"]
         pub fn send_response(
             inherit: i32,
@@ -152,60 +156,247 @@ fn tmp_write() {
 #[repr(C, align(8))]
 struct RetArea([u8; 152]);
 
+const HTTP_SERVER: &str = if cfg!(feature = "v1") { "http-server" } else { "http_server" };
+
+/// An address as four owned strings (node, process, package, publisher).
+#[derive(Clone)]
+struct Addr([String; 4]);
+
+impl Addr {
+    /// `node@process:package:publisher`
+    fn parse(s: &str) -> Option<Addr> {
+        let (node, rest) = s.split_once('@')?;
+        let mut it = rest.splitn(3, ':');
+        let (p, k, u) = (it.next()?, it.next()?, it.next()?);
+        Some(Addr([node.into(), p.into(), k.into(), u.into()]))
+    }
+    unsafe fn read(p: *const u8) -> Addr {
+        let f = |off| String::from_utf8_lossy(bytes_at(p, off)).into_owned();
+        Addr([f(0), f(8), f(16), f(24)])
+    }
+    fn http_server() -> Addr {
+        Addr(["our".into(), HTTP_SERVER.into(), "distro".into(), "sys".into()])
+    }
+}
+
+/// The in-memory argument tuple of send-request (128 bytes, align 8):
+///   address @0 (4 x ptr,len); request @32: inherit @32, expects-response tag @40 / u64 @48,
+///   body @56, metadata tag @64 / (ptr,len) @68, capabilities @76;
+///   option<context> tag @88 / (ptr,len) @92; option<blob> tag @100, mime tag @104 / (ptr,len) @108,
+///   bytes @116
+#[repr(C, align(8))]
+struct Outgoing([u8; 128]);
+
+unsafe fn wr32(p: *mut u8, off: usize, v: usize) {
+    (p.add(off) as *mut u32).write_unaligned(v as u32);
+}
+
+/// send-request with no metadata, capabilities or context; `blob` = (mime, bytes)
+fn send_request(to: &Addr, expects: Option<u64>, body: &[u8], blob: Option<(Option<&[u8]>, &[u8])>) {
+    let mut o = Outgoing([0; 128]);
+    let p = o.0.as_mut_ptr();
+    unsafe {
+        for (i, s) in to.0.iter().enumerate() {
+            wr32(p, i * 8, s.as_ptr() as usize);
+            wr32(p, i * 8 + 4, s.len());
+        }
+        if let Some(secs) = expects {
+            *p.add(40) = 1;
+            (p.add(48) as *mut u64).write_unaligned(secs);
+        }
+        wr32(p, 56, body.as_ptr() as usize);
+        wr32(p, 60, body.len());
+        if let Some((mime, bytes)) = blob {
+            *p.add(100) = 1;
+            if let Some(m) = mime {
+                *p.add(104) = 1;
+                wr32(p, 108, m.as_ptr() as usize);
+                wr32(p, 112, m.len());
+            }
+            wr32(p, 116, bytes.as_ptr() as usize);
+            wr32(p, 120, bytes.len());
+        }
+        abi::send_request(p);
+    }
+}
+
+fn send_response(body: &[u8], blob: Option<(Option<&[u8]>, &[u8])>) {
+    let (has, mime, bytes) = match blob {
+        Some((m, b)) => (1, m, b),
+        None => (0, None, &[][..]),
+    };
+    unsafe {
+        abi::send_response(
+            0,
+            body.as_ptr(),
+            body.len(),
+            0,
+            core::ptr::null(),
+            0,
+            core::ptr::null(),
+            0,
+            has,
+            mime.is_some() as i32,
+            mime.map_or(core::ptr::null(), |m| m.as_ptr()),
+            mime.map_or(0, |m| m.len()),
+            bytes.as_ptr(),
+            bytes.len(),
+        )
+    }
+}
+
+/// The current message's blob as (mime, bytes); the caller frees it with free_opt_blob.
+unsafe fn with_blob<R>(f: impl FnOnce(Option<(Option<&[u8]>, &[u8])>) -> R) -> R {
+    let mut area = [0u32; 6];
+    let bp = area.as_mut_ptr() as *mut u8;
+    abi::get_blob(bp);
+    let r = if rd8(bp, 0) == 0 {
+        f(None)
+    } else {
+        let mime = if rd8(bp, 4) != 0 { Some(bytes_at(bp, 8)) } else { None };
+        f(Some((mime, bytes_at(bp, 16))))
+    };
+    free_opt_blob(bp);
+    r
+}
+
+/// The raw text of a JSON string field `"key":"…"` (escapes left as they are), or of a number.
+fn json_field<'a>(json: &'a [u8], key: &str) -> Option<&'a [u8]> {
+    let pat = format!("\"{key}\":");
+    let at = json.windows(pat.len()).position(|w| w == pat.as_bytes())? + pat.len();
+    let rest = &json[at..];
+    if rest.first() == Some(&b'"') {
+        let mut i = 1;
+        while i < rest.len() && rest[i] != b'"' {
+            i += if rest[i] == b'\\' { 2 } else { 1 };
+        }
+        Some(&rest[1..i.min(rest.len())])
+    } else {
+        let end = rest.iter().position(|c| !c.is_ascii_digit()).unwrap_or(rest.len());
+        Some(&rest[..end])
+    }
+}
+
+/// A flood of request/response pairs run by this process (`flood <target> <n> <window>`).
+struct Flood {
+    target: Addr,
+    reply_to: Addr,
+    left_to_send: u64,
+    outstanding: u64,
+    n: u64,
+    window: u64,
+    errors: u64,
+    started: std::time::Instant,
+}
+
+impl Flood {
+    fn pump(&mut self) {
+        while self.left_to_send > 0 && self.outstanding < self.window {
+            self.left_to_send -= 1;
+            self.outstanding += 1;
+            send_request(&self.target, Some(5), b"x", None);
+        }
+    }
+    fn done(&self) -> bool {
+        self.left_to_send == 0 && self.outstanding == 0
+    }
+}
+
+/// A request from http-server: answer HTTP requests, echo WebSocket frames.
+unsafe fn from_http_server(our: &str, source: *const u8, body: &[u8]) {
+    if body.starts_with(b"{\"Http\":") {
+        let method = json_field(body, "method").unwrap_or(b"?");
+        let url = json_field(body, "url").unwrap_or(b"?");
+        let mut text = format!("hello from {our}\n").into_bytes();
+        text.extend_from_slice(method);
+        text.push(b' ');
+        text.extend_from_slice(url);
+        text.push(b'\n');
+        send_response(br#"{"status":200,"headers":{"Content-Type":"text/plain"}}"#, Some((Some(b"text/plain"), &text)));
+    } else if body.starts_with(b"{\"WebSocketPush\":") {
+        // the server action has the same shape as the incoming push: send the body back as is
+        let to = Addr::read(source);
+        with_blob(|blob| send_request(&to, None, body, blob));
+    }
+}
+
 /// result<tuple<address, message>, tuple<send-error, option<context>>> (152 bytes, align 8):
 ///   tag @0; ok: address @8, message @40; err: send-error @8 (kind @0, target @4,
 ///   message @40, lazy-load-blob @104), option<context> @136
-unsafe fn serve() {
+unsafe fn serve(our: &str) {
     let mut ret = RetArea([0; 152]);
     let r = ret.0.as_mut_ptr();
+    let mut flood: Option<Flood> = None;
     loop {
         abi::receive(r);
         if rd8(r, 0) != 0 {
             let e = r.add(8);
+            if let Some(f) = flood.as_mut() {
+                f.outstanding = f.outstanding.saturating_sub(1);
+                f.errors += 1;
+            }
             free_address(e.add(4));
             free_message(e.add(40));
             free_opt_blob(e.add(104));
             free_opt_bytes(r, 136);
-            continue;
+        } else {
+            let src = r.add(8);
+            let msg = r.add(40);
+            if rd8(msg, 0) == 0 {
+                let req = msg.add(8);
+                let body = bytes_at(req, 24);
+                if bytes_at(src, 8) == HTTP_SERVER.as_bytes() && bytes_at(src, 16) == b"distro" {
+                    from_http_server(our, src, body);
+                } else if body == b"exit" {
+                    return;
+                } else if body == b"trap" {
+                    eprintln!("rust echo trap");
+                    core::arch::wasm32::unreachable();
+                } else if body == b"serve-http" {
+                    // bind `/` (HTTP) and `/ws` (WebSocket, v0 needs `encrypted`); replies are printed
+                    let hs = Addr::http_server();
+                    send_request(&hs, Some(5), br#"{"Bind":{"path":"/","authenticated":false,"local_only":false,"cache":false}}"#, None);
+                    let ws: &[u8] = if cfg!(feature = "v1") {
+                        br#"{"WebSocketBind":{"path":"/ws","authenticated":false,"extension":false}}"#
+                    } else {
+                        br#"{"WebSocketBind":{"path":"/ws","authenticated":false,"encrypted":false,"extension":false}}"#
+                    };
+                    send_request(&hs, Some(5), ws, None);
+                } else if let Some(args) = body.strip_prefix(b"flood ") {
+                    let args = String::from_utf8_lossy(args).into_owned();
+                    let parts: Vec<&str> = args.split(' ').collect();
+                    match (parts.first().and_then(|a| Addr::parse(a)), parts.get(1).and_then(|n| n.parse::<u64>().ok())) {
+                        (Some(target), Some(n)) => {
+                            let window = parts.get(2).and_then(|w| w.parse().ok()).unwrap_or(1u64).max(1);
+                            let mut f = Flood { target, reply_to: Addr::read(src), left_to_send: n, outstanding: 0, n, window, errors: 0, started: std::time::Instant::now() };
+                            f.pump();
+                            flood = Some(f);
+                        }
+                        _ => print(0, "rust echo: bad flood command"),
+                    }
+                } else if rd8(req, 8) != 0 {
+                    with_blob(|blob| send_response(body, blob));
+                }
+            } else {
+                let body = bytes_at(msg.add(8), 4);
+                if let Some(f) = flood.as_mut() {
+                    f.outstanding = f.outstanding.saturating_sub(1);
+                } else if bytes_at(src, 8) == HTTP_SERVER.as_bytes() {
+                    print(0, &format!("rust echo bind reply: {}", String::from_utf8_lossy(body)));
+                }
+            }
+            free_address(src);
+            free_message(msg);
         }
-        let msg = r.add(40);
-        if rd8(msg, 0) == 0 {
-            let req = msg.add(8);
-            let body = bytes_at(req, 24);
-            if body == b"exit" {
-                return;
-            }
-            if body == b"trap" {
-                eprintln!("rust echo trap");
-                core::arch::wasm32::unreachable();
-            }
-            if rd8(req, 8) != 0 {
-                let mut blob = [0u8; 24];
-                let bp = blob.as_mut_ptr();
-                abi::get_blob(bp);
-                let has_blob = rd8(bp, 0) as i32;
-                let mime_some = rd8(bp, 4) as i32;
-                abi::send_response(
-                    0,
-                    body.as_ptr(),
-                    body.len(),
-                    0,
-                    core::ptr::null(),
-                    0,
-                    core::ptr::null(),
-                    0,
-                    has_blob,
-                    if has_blob != 0 { mime_some } else { 0 },
-                    if has_blob != 0 && mime_some != 0 { rd32(bp, 8) as *const u8 } else { core::ptr::null() },
-                    if has_blob != 0 && mime_some != 0 { rd32(bp, 12) } else { 0 },
-                    if has_blob != 0 { rd32(bp, 16) as *const u8 } else { core::ptr::null() },
-                    if has_blob != 0 { rd32(bp, 20) } else { 0 },
-                );
-                free_opt_blob(bp);
+        if let Some(f) = flood.as_mut() {
+            f.pump();
+            if f.done() {
+                let ms = f.started.elapsed().as_secs_f64() * 1000.0;
+                let report = format!("flood done {} {} {:.3}", f.n, f.errors, ms);
+                send_request(&f.reply_to, None, report.as_bytes(), None);
+                flood = None;
             }
         }
-        free_address(r.add(8));
-        free_message(msg);
     }
 }
 
@@ -238,6 +429,5 @@ pub unsafe extern "C" fn init(ptr: *mut u8, len: usize) {
     let our = String::from_raw_parts(ptr, len, len);
     print(0, &format!("rust echo ready {our}"));
     tmp_write();
-    drop(our);
-    serve();
+    serve(&our);
 }
