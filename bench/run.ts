@@ -10,7 +10,8 @@
 // BENCH_BUDGET (seconds after which remaining runs are skipped, 240), BENCH_ONLY (e.g. "1,3"),
 // BENCH_MEMORY_N (idle processes for the memory figure, 8), BENCH_CHILD_FLAGS (extra node
 // flags for the children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_RUST_WASM (the
-// Rust echo component; default components/build/rust-echo-v1.wasm or -v0.wasm when built).
+// Rust echo component; default components/build/rust-echo-v1.wasm or -v0.wasm when built),
+// BENCH_NO_RUST (sections 1 and 2 use the JS components instead of the Rust echo v0).
 
 import autocannon from 'autocannon';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -152,8 +153,15 @@ async function sectionHttp(): Promise<void> {
   let host: Child | undefined;
   let raw: Child | undefined;
   try {
-    log(`${S}: starting the host (probe-v0 \`demo\` bound to / via http_server) and raw node:http`);
-    host = await child('host-http', { home: sharedHome });
+    const rustV0 = rustEchoV0();
+    log(`${S}: starting the host (${rustV0 ? 'Rust echo v0' : 'probe-v0 `demo`'} bound to / via http_server) and raw node:http`);
+    host = await child('host-http', { home: sharedHome, ...(rustV0 ? { rustWasm: rustV0 } : {}) });
+    notes.push(
+      `${S}: the host side is ` +
+        (rustV0
+          ? 'the Rust echo (components/rust, process-v0, `serve-http`): a Rust-built component with no JS inside, like a kit-built process; it answers each IncomingHttpRequest with send-response + blob'
+          : 'the JS probe-v0 `demo` (componentize-js; the Rust echo is not built, so the JS engine in the component is part of the figure)'),
+    );
     const hostUrl = String(host.info.url);
     const probe = await fetch(hostUrl);
     const body = await probe.text();
@@ -213,14 +221,17 @@ async function sectionWs(): Promise<void> {
   let host: Child | undefined;
   let raw: Child | undefined;
   try {
-    if (!hasBuilt('servers-v0')) throw new Error('no WebSocket echo component: components/build/servers-v0.wasm is not built');
-    log(`${S}: starting the host (components/servers \`echo\`, servers-v0) and a raw \`ws\` echo server`);
-    host = await child('host-ws', { home: sharedHome });
+    const rustV0 = rustEchoV0();
+    if (!rustV0 && !hasBuilt('servers-v0')) throw new Error('no WebSocket echo component: components/build/servers-v0.wasm is not built');
+    log(`${S}: starting the host (${rustV0 ? 'Rust echo v0' : 'components/servers `echo`, servers-v0'}) and a raw \`ws\` echo server`);
+    host = await child('host-ws', { home: sharedHome, ...(rustV0 ? { rustWasm: rustV0 } : {}) });
     raw = await child('raw-ws');
     notes.push(
       `${S}: each client sends a 32-byte binary frame and waits for its echo before the next (closed loop), ${SECONDS} s per run. ` +
-        'The host side is components/servers `echo` (binds /ws, echoes Binary frames as Binary); it prints two lines (`echo got …`, `echo blob …`) ' +
-        'per frame at verbosity 0, so every frame also costs two print messages to the kernel — part of the host figure.',
+        (rustV0
+          ? 'The host side is the Rust echo (components/rust, process-v0, `serve-http`): each WebSocketPush from http_server goes back as a WebSocketPush action with the same blob.'
+          : 'The host side is components/servers `echo` (binds /ws, echoes Binary frames as Binary); it prints two lines (`echo got …`, `echo blob …`) ' +
+            'per frame at verbosity 0, so every frame also costs two print messages to the kernel — part of the host figure.'),
     );
     const target = (c: Child) => ({ url: String(c.info.url), greeting: c.info.greeting === true });
     for (const c of [host, raw]) await wsLoad(target(c).url, 1, 300, target(c).greeting); // warm-up
@@ -258,18 +269,27 @@ function rustEcho(): string | undefined {
   return undefined;
 }
 
+/** components/build/rust-echo-v0.wasm if built: sections 1 and 2 ask for a v0 component */
+function rustEchoV0(): string | undefined {
+  if (process.env.BENCH_NO_RUST) return undefined;
+  return hasBuilt('rust-echo-v0') ? join(BUILD, 'rust-echo-v0.wasm') : undefined;
+}
+
 const clamp = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, Math.round(x)));
 
 async function sectionMessaging(): Promise<void> {
   const S = '3. Local messaging';
   const WINDOW = 64;
   const rust = rustEcho();
-  const rr = row(S, `request/response, expects-response, ${WINDOW} in flight`, 'msgs/s', 'higher', { chart: 'local request/response', target: { kind: 'abs-min', value: 200000 } });
+  const rr = row(S, `request/response, expects-response, ${WINDOW} in flight, JS probe pair`, 'msgs/s', 'higher', { chart: 'local req/resp, JS pair' });
   const ff = row(S, 'fire-and-forget', 'msgs/s', 'higher', { chart: 'local fire-and-forget' });
+  const rrPair = rust
+    ? row(S, `request/response, expects-response, ${WINDOW} in flight, Rust pair`, 'msgs/s', 'higher', { chart: 'local req/resp, Rust pair', target: { kind: 'abs-min', value: 200000 } })
+    : undefined;
   const rrRust = rust
     ? row(S, `request/response, in-host driver → Rust echo, ${WINDOW} in flight`, 'msgs/s', 'higher', { chart: 'local req/resp, driver → Rust echo', target: { kind: 'abs-min', value: 200000 } })
     : undefined;
-  const rs = [rr, ff, ...(rrRust ? [rrRust] : [])];
+  const rs = [...(rrPair ? [rrPair] : []), rr, ff, ...(rrRust ? [rrRust] : [])];
   if (!rust) notes.push(`${S}: Rust echo component not available (components/build/rust-echo-v{0,1}.wasm not built${existsSync(join(BUILD, '..', 'rust')) ? '' : '; there is no components/rust/'}): JS probe only`);
   let host: Child | undefined;
   let raw: Child | undefined;
@@ -277,12 +297,15 @@ async function sectionMessaging(): Promise<void> {
     log(`${S}: starting the host (probe-v1 pair${rust ? ' + Rust echo' : ''}) and the raw worker_threads pair`);
     host = await child('host-msg', { home: sharedHome, ...(rust ? { rustWasm: rust } : {}) });
     raw = await child('raw-msg');
-    if (rrRust && host.info.rust !== true) rrRust.unavailable = rustBroken = String(host.info.rustError ?? 'the Rust echo did not start');
+    if (rrRust && host.info.rust !== true) rrRust.unavailable = rrPair!.unavailable = rustBroken = String(host.info.rustError ?? 'the Rust echo did not start');
     notes.push(
       `${S}: host = probe \`a\` runs the probe's \`flood\` op against probe \`b\` (\`autoRespond\`, quiet), 1-byte bodies; ` +
         'request/response keeps 64 requests with expects-response in flight and takes each response through receive; ' +
         "fire-and-forget is timed until b has taken every message (a command to b queued behind them). The raw baseline is two Node worker_threads " +
         'doing the same ping-pong over a MessagePort (structured-clone posts, event-driven). The load generator is a process/worker of the pair itself.' +
+        (rrPair
+          ? ' The Rust pair: Rust echo `rf` runs its `flood` command against Rust echo `r` (components/rust; both process-v1, no JS inside), timed from the driver\'s command to rf\'s `flood done` report.'
+          : '') +
         (rrRust
           ? ' The Rust echo case has no JS component in the path: the sender is the node\'s in-host test driver (a module on the main thread, one promise and timer per request), ' +
             'the responder the Rust echo (components/rust, echoes each body); its raw baseline is the same worker pair.'
@@ -292,6 +315,7 @@ async function sectionMessaging(): Promise<void> {
     type Case = { r: Row; cmd: string; rawCmd?: string; extra: Record<string, unknown>; n: { host: number; raw: number }; sizes: { host: number[]; raw: number[] } };
     const sizes = () => ({ host: [] as number[], raw: [] as number[] });
     const cases: Case[] = [
+      ...(rrPair && !rrPair.unavailable ? [{ r: rrPair, cmd: 'rr-rust-pair', rawCmd: 'rr', extra: { window: WINDOW }, n: { host: 0, raw: 0 }, sizes: sizes() }] : []),
       { r: rr, cmd: 'rr', extra: { window: WINDOW }, n: { host: 0, raw: 0 }, sizes: sizes() },
       { r: ff, cmd: 'ff', extra: { window: 0 }, n: { host: 0, raw: 0 }, sizes: sizes() },
       ...(rrRust && !rrRust.unavailable ? [{ r: rrRust, cmd: 'rr-driver', rawCmd: 'rr', extra: { window: WINDOW, target: 'rust' }, n: { host: 0, raw: 0 }, sizes: sizes() }] : []),

@@ -68,22 +68,40 @@ async function installUntilReady(node: KinodeNode, dir: string, addrs: string[],
   return { ms, installMs };
 }
 
+/** Tell a Rust echo to bind `/` and `/ws` (components/rust `serve-http`) and wait for both Oks. */
+async function rustServe(node: KinodeNode, addr: string): Promise<void> {
+  await readyLine(node, addr, true, 30000);
+  const from = node.prints.length;
+  await node.driver().request(addr, 'serve-http');
+  const bound = /rust echo bind reply: (.*)$/;
+  for (let seen = 0, at = from; seen < 2; seen++) {
+    const line = await node.waitForPrint(bound, 30000, at);
+    if (!line.endsWith('{"Ok":null}')) throw new Error(`the Rust echo could not bind: ${line}`);
+    at = node.prints.indexOf(line, at) + 1;
+  }
+}
+
 // ---------------------------------------------------------------- roles
 
 const roles: Record<string, Handler> = {
-  /** the probe-v0 `demo` process bound to `/` through http-server */
+  /** the Rust echo (v0, `serve-http`) bound to `/` through http-server; the probe-v0 `demo` without it */
   async 'host-http'(a) {
     const node = await bootNode(str(a, 'home'));
+    const rust = typeof a.rustWasm === 'string' ? a.rustWasm : undefined;
     const dir = await makePackage({
       dir: join(str(a, 'work'), 'pkg-http'),
       packageName: 'benchhttp',
       publisher: PUB,
       witVersion: 0,
-      processes: [{ name: 'demo', wasm: 'probe-v0', requestCapabilities: [HS0], grantCapabilities: [HS0] }],
+      processes: [{ name: 'demo', wasm: rust ?? 'probe-v0', requestCapabilities: [HS0], grantCapabilities: [HS0] }],
     });
     await node.install(dir);
-    const line = await node.waitForPrint(/^benchhttp:bench\.os: bind (reply|failed)/, 30000);
-    if (!line.includes('bind reply: {"Ok":null}')) throw new Error(`demo could not bind: ${line}`);
+    if (rust) {
+      await rustServe(node, `fake.dev@demo:benchhttp:${PUB}`);
+    } else {
+      const line = await node.waitForPrint(/^benchhttp:bench\.os: bind (reply|failed)/, 30000);
+      if (!line.includes('bind reply: {"Ok":null}')) throw new Error(`demo could not bind: ${line}`);
+    }
     return { url: `http://127.0.0.1:${node.port}/demo:benchhttp:${PUB}` };
   },
 
@@ -103,20 +121,22 @@ const roles: Record<string, Handler> = {
     return { url: `http://127.0.0.1:${port}/demo:benchhttp:${PUB}` };
   },
 
-  /** components/servers `echo` (servers-v0): Binary frames on /ws come back as Binary */
+  /** the Rust echo (v0, `serve-http`: /ws echoes frames); components/servers `echo` (servers-v0) without it */
   async 'host-ws'(a) {
-    if (!hasBuilt('servers-v0')) throw new Error('components/build/servers-v0.wasm is missing');
+    const rust = typeof a.rustWasm === 'string' ? a.rustWasm : undefined;
+    if (!rust && !hasBuilt('servers-v0')) throw new Error('components/build/servers-v0.wasm is missing');
     const node = await bootNode(str(a, 'home'));
     const dir = await makePackage({
       dir: join(str(a, 'work'), 'pkg-ws'),
       packageName: 'benchws',
       publisher: PUB,
       witVersion: 0,
-      processes: [{ name: 'echo', wasm: built('servers-v0'), requestCapabilities: [HS0], grantCapabilities: [HS0] }],
+      processes: [{ name: 'echo', wasm: rust ?? built('servers-v0'), requestCapabilities: [HS0], grantCapabilities: [HS0] }],
     });
     await node.install(dir);
-    await node.waitForPrint(/^benchws:bench\.os: echo bound/, 30000);
-    return { url: `ws://127.0.0.1:${node.port}/echo:benchws:${PUB}/ws`, greeting: true };
+    if (rust) await rustServe(node, `fake.dev@echo:benchws:${PUB}`);
+    else await node.waitForPrint(/^benchws:bench\.os: echo bound/, 30000);
+    return { url: `ws://127.0.0.1:${node.port}/echo:benchws:${PUB}/ws`, greeting: !rust };
   },
 
   /** a `ws` server echoing every frame as it came */
@@ -140,13 +160,15 @@ const roles: Record<string, Handler> = {
     const processes = [
       { name: 'a', wasm: 'probe-v1', public: true },
       { name: 'b', wasm: 'probe-v1', public: true },
-      ...(rust ? [{ name: 'r', wasm: rust, public: true }] : []),
+      // r answers; rf floods r (public: r's responses are capability-checked too)
+      ...(rust ? [{ name: 'r', wasm: rust, public: true }, { name: 'rf', wasm: rust, public: true }] : []),
     ];
     const dir = await makePackage({ dir: join(str(a, 'work'), 'pkg-msg'), packageName: 'benchmsg', publisher: PUB, witVersion: 1, processes });
     const A = `fake.dev@a:benchmsg:${PUB}`;
     const B = `fake.dev@b:benchmsg:${PUB}`;
     const R = `fake.dev@r:benchmsg:${PUB}`;
-    const rustReady = rust ? readyLine(node, R, true, 30000) : undefined;
+    const RF = `fake.dev@rf:benchmsg:${PUB}`;
+    const rustReady = rust ? Promise.all([readyLine(node, R, true, 30000), readyLine(node, RF, true, 30000)]) : undefined;
     await installUntilReady(node, dir, [A, B], false, 30000);
     const d = node.driver();
     await d.request(B, { op: 'autoRespond', response: { body: 'pong' }, quiet: true }, { expects: 10 });
@@ -191,6 +213,15 @@ const roles: Record<string, Handler> = {
         while (sent < Math.min(n, windowSize)) one();
       });
       return { ms: performance.now() - t0, errors };
+    });
+    // a Rust pair: rf keeps `window` requests with expects-response in flight to r
+    commands.set('rr-rust-pair', async (c) => {
+      const earlier = new Set(d.received); // waitFor also sees replies of earlier runs
+      const t0 = performance.now();
+      await d.request(RF, `flood ${R} ${num(c, 'n')} ${num(c, 'window')}`);
+      const r = await d.waitFor((m) => !earlier.has(m) && m.source === RF && m.text.startsWith('flood done '), num(c, 'timeoutS', 60) * 1000);
+      const [, , , errors] = r.text.split(' ');
+      return { ms: performance.now() - t0, errors: Number(errors) };
     });
     commands.set('ff', async (c) => {
       const t0 = performance.now();
