@@ -1,29 +1,44 @@
 // The main-thread handle of one process instance: its worker and the two ports plus the
 // shared counter the worker parks on. Deliveries posted before the worker starts wait in the
 // port, which gives Kinode's boot gating (held, then replayed in order) for free.
+// Deliveries are batched: those made in one turn of the main thread's event loop travel as one
+// post and one wake-up (setImmediate flushes them, after every message event that is already pending), which is most of the per-message cost.
 
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
-import { wake } from '../process/park.js';
+import { SIGNAL_BYTES, wake } from '../process/park.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
 import type { WorkerPool } from './worker-pool.js';
 
 export class ProcessSlot {
-  private readonly signal = new SharedArrayBuffer(4);
+  private readonly signal = new SharedArrayBuffer(SIGNAL_BYTES);
   private readonly counter = new Int32Array(this.signal);
   private readonly inbox = new MessageChannel();
   private readonly replies = new MessageChannel();
   private worker: Worker | undefined;
   private ended = false;
+  private batch: Delivery[] | undefined;
 
   constructor(private readonly pool: WorkerPool) {}
 
   deliver(d: Delivery): void {
     if (this.ended) return;
-    this.inbox.port1.postMessage(d);
-    wake(this.counter);
+    if (this.batch) {
+      this.batch.push(d);
+      return;
+    }
+    this.batch = [d];
+    setImmediate(this.flush);
   }
+
+  private readonly flush = (): void => {
+    const batch = this.batch;
+    this.batch = undefined;
+    if (this.ended || !batch) return;
+    this.inbox.port1.postMessage(batch);
+    wake(this.counter);
+  };
 
   reply(r: CallReply): void {
     if (this.ended) return;

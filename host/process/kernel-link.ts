@@ -10,6 +10,9 @@ import { ProcessTrap } from './process-host.js';
 export class KernelLink {
   private readonly parking: Parking;
   private seq = 0;
+  /** deliveries of the last batch the kernel posted, not yet taken */
+  private queue: Delivery[] = [];
+  private next = 0;
 
   constructor(
     signal: SharedArrayBuffer,
@@ -34,6 +37,10 @@ export class KernelLink {
   }
 
   nextDelivery(): Delivery {
-    return this.parking.take<Delivery>(this.inbox)!;
+    if (this.next >= this.queue.length) {
+      this.queue = this.parking.take<Delivery[]>(this.inbox)!;
+      this.next = 0;
+    }
+    return this.queue[this.next++]!;
   }
 }

@@ -1,42 +1,50 @@
 // Blocking receive for a worker: take the next message from a port, parking the thread on a
-// shared counter while there is none. The kernel posts first and bumps the counter second, so
-// a post that lands between our empty check and the wait changes the counter and the wait
-// returns at once.
+// shared counter while there is none. The shared Int32Array holds [counter, parked]: the kernel
+// posts first and bumps the counter second, so a post that lands between our empty check and
+// the wait changes the counter and the wait returns at once. `parked` tells the kernel whether
+// a notify is needed at all (Atomics.notify takes a lock even with no waiter).
 
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 
+const COUNTER = 0;
+const PARKED = 1;
+/** bytes of the shared signal buffer */
+export const SIGNAL_BYTES = 8;
+
 export class Parking {
-  private readonly counter: Int32Array;
+  private readonly cell: Int32Array;
 
   constructor(signal: SharedArrayBuffer) {
-    this.counter = new Int32Array(signal);
+    this.cell = new Int32Array(signal);
   }
 
   /** Next message on `port`, or undefined when `deadline` (ms since epoch) passes first. */
   take<T>(port: MessagePort, deadline?: number): T | undefined {
     for (;;) {
-      const seen = Atomics.load(this.counter, 0);
+      const seen = Atomics.load(this.cell, COUNTER);
       const m = receiveMessageOnPort(port);
       if (m) return m.message as T;
+      // parked is set before the counter is re-checked by Atomics.wait: a kernel that bumps the
+      // counter after our load either sees parked=1 and notifies, or bumped before the wait
+      // compares, and the wait returns at once
+      Atomics.store(this.cell, PARKED, 1);
       if (deadline === undefined) {
-        Atomics.wait(this.counter, 0, seen);
+        Atomics.wait(this.cell, COUNTER, seen);
       } else {
         const left = deadline - Date.now();
-        if (left <= 0) return undefined;
-        Atomics.wait(this.counter, 0, seen, left);
+        if (left > 0) Atomics.wait(this.cell, COUNTER, seen, left);
+      }
+      Atomics.store(this.cell, PARKED, 0);
+      if (deadline !== undefined && deadline - Date.now() <= 0) {
+        const last = receiveMessageOnPort(port);
+        return last ? (last.message as T) : undefined;
       }
     }
-  }
-
-  /** Non-blocking variant. */
-  poll<T>(port: MessagePort): T | undefined {
-    const m = receiveMessageOnPort(port);
-    return m ? (m.message as T) : undefined;
   }
 }
 
 /** Kernel side: wake a parked worker after posting to one of its ports. */
-export function wake(signal: Int32Array): void {
-  Atomics.add(signal, 0, 1);
-  Atomics.notify(signal, 0);
+export function wake(cell: Int32Array): void {
+  Atomics.add(cell, COUNTER, 1);
+  if (Atomics.load(cell, PARKED) === 1) Atomics.notify(cell, COUNTER);
 }
