@@ -2,9 +2,8 @@
 // capability checks like the runtime's own kernel) that sends requests to processes and
 // collects what they send it. It is a client of the kernel, not a stand-in for any part of it.
 
-import { randomFillSync } from 'node:crypto';
 import type { Address, Generation, KernelMessage, LazyLoadBlob } from '../types.js';
-import { addrStr, parseAddress } from './address.js';
+import { addrStr, IdSource, parseAddress } from './address.js';
 import type { ModuleContext, SystemModule } from './module.js';
 
 export interface DriverReply {
@@ -118,10 +117,9 @@ export class Driver implements SystemModule {
   }
 }
 
+const ids = new IdSource();
 function randomId(): bigint {
-  const b = new BigUint64Array(1);
-  randomFillSync(b);
-  return b[0]!;
+  return ids.take();
 }
 
 function makeReply(source: string, body: Uint8Array, blob: LazyLoadBlob | undefined): DriverReply {
