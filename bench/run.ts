@@ -497,7 +497,8 @@ async function sectionStart(): Promise<void> {
   notes.push(
     `${S}: time from \`node.install(dir)\` to the process's first print (\`probe ready …\` / \`rust echo ready …\`, printed first thing in init)` +
       '. cold = fresh home (jco transpile + compile + instantiate); warm = a second node (new child process) on that home, so the transpile cache is on disk but nothing is compiled in memory; ' +
-      'hot = a second package in the same node. Each node idles 500 ms after boot first (its spare worker has booted). ' +
+      'hot = a second package in the same node. Each node idles 500 ms after boot, and 400 ms before each install (its spare worker, replaced after every start, has booted). ' +
+      'The transpile cache also holds V8\'s code cache of the jco glue (written by the first start), so a warm start neither transpiles nor compiles the glue; the core wasm modules are compiled again in a new node. ' +
       'Raw column: `new Worker()` of a trivial script until its first message. Memory: RSS of the node process (all threads) after GC, before and after ' +
       `${MEMORY_N} idle processes, divided by ${MEMORY_N}; raw column: ${MEMORY_N} idle worker_threads. "In 1 GiB" = floor(1024 MiB / per-process MiB).`,
   );

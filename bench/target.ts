@@ -359,6 +359,9 @@ const roles: Record<string, Handler> = {
         witVersion: rust ? null : 1,
         processes: [{ name: 'idle', wasm: rust ?? 'probe-v1' }],
       });
+      // a node keeps one booted spare worker; the install before this one took it, and its
+      // replacement boots in the background: start timing once it is there, as in steady state
+      await sleep(num(c, 'settleMs', 400));
       return installUntilReady(node, dir, [`fake.dev@idle:${name}:${PUB}`], rust !== undefined, 60000);
     });
     commands.set('rawWorker', async () => {

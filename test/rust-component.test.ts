@@ -5,11 +5,12 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { bootNode, cleanupTempDirs, makePackage } from './helpers.js';
+import { bootNode, cleanupTempDirs, makePackage, tempDir } from './helpers.js';
 
 const built = (gen: 0 | 1): string => fileURLToPath(new URL(`../../components/build/rust-echo-v${gen}.wasm`, import.meta.url));
 
@@ -40,6 +41,36 @@ for (const gen of [0, 1] as const) {
       } finally {
         await node.stop();
       }
+    });
+
+    it('a second boot on the same home uses the transpile cache and the glue code cache; a bad code cache is replaced', async () => {
+      const pkg = `rcache${gen}`;
+      const dir = await makePackage({ packageName: pkg, publisher: 'test.os', witVersion: gen, processes: [{ name: 'echo', wasm }] });
+      const home = tempDir('kh-home-');
+      const entry = join(home, 'cache', 'components', `${createHash('sha256').update(readFileSync(wasm)).digest('hex')}-v2`);
+      const glue = join(entry, 'component.mjs');
+      const codeCache = `${glue}.v8cache`;
+      const boot = async () => {
+        const node = await bootNode({ home, packages: [dir] });
+        try {
+          const echo = `fake.dev@echo:${pkg}:test.os`;
+          await node.waitForPrint(new RegExp(`rust echo ready ${echo.replace(/\./g, '\\.')}$`));
+          assert.equal((await node.driver().request(echo, 'still here', { expects: 5 })).text, 'still here');
+        } finally {
+          await node.stop();
+        }
+      };
+      await boot();
+      assert.ok(existsSync(glue), 'the transpiled glue is cached under the home');
+      assert.ok(existsSync(codeCache), 'the glue code cache is written by the first start');
+      const glueMtime = statSync(glue).mtimeMs;
+      const cacheBytes = readFileSync(codeCache);
+      await boot();
+      assert.equal(statSync(glue).mtimeMs, glueMtime, 'no second transpile');
+      assert.deepEqual(readFileSync(codeCache), cacheBytes, 'an accepted code cache is left as it is');
+      writeFileSync(codeCache, 'not a code cache');
+      await boot();
+      assert.notEqual(readFileSync(codeCache, 'utf8').slice(0, 16), 'not a code cache', 'a rejected code cache is rewritten');
     });
 
     // the behaviours npm run bench drives: HTTP answers, WebSocket echo, a request/response flood

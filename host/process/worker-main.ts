@@ -2,17 +2,12 @@
 // run init(our), and report how it ended. The kernel decides what happens next (on-exit).
 
 import { parentPort } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import { addrStr } from '../kernel/address.js';
 import type { WorkerInit } from './wire-protocol.js';
 import { KernelLink } from './kernel-link.js';
 import { ProcessHost } from './process-host.js';
 import { loadWasiShim, setupWasi } from './wasi.js';
-
-type Instantiate = (
-  getCoreModule: (name: string) => WebAssembly.Module,
-  imports: Record<string, unknown>,
-) => { init(our: string): void };
+import { loadGlue } from './glue-loader.js';
 
 async function run(init: WorkerInit): Promise<void> {
   const link = new KernelLink(init.signal, init.inbox, init.replies);
@@ -20,16 +15,17 @@ async function run(init: WorkerInit): Promise<void> {
   let instance: { init(our: string): void };
   const wasi = await setupWasi(init.tmpDir);
   try {
-    const mod = (await import(pathToFileURL(init.jsPath).href)) as { instantiate: Instantiate };
+    const glue = await loadGlue(init.jsPath);
     const imports: Record<string, unknown> = {};
     for (const key of init.importKeys) {
       imports[key] = key === 'kinode:process/standard' ? host.imports() : wasi.imports[key];
     }
-    instance = mod.instantiate((name) => {
+    instance = glue.instantiate((name) => {
       const m = init.coreModules[name];
       if (!m) throw new Error(`missing core module ${name}`);
       return m;
     }, imports);
+    glue.saveCodeCache();
   } catch (e) {
     link.post({ t: 'ended', outcome: 'failed-to-instantiate', detail: String((e as Error)?.message ?? e) });
     return;

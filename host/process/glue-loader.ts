@@ -1,0 +1,59 @@
+// Loads jco's transpiled glue (component.mjs) in a process worker. The glue is large (~400 KB
+// for a small Rust component) and every worker would parse and compile it again; as a classic
+// script it can use V8's code cache, kept beside the glue in the transpile cache
+// (`component.mjs.v8cache`), which cuts a warm process start by several milliseconds. Glue
+// whose shape we do not recognise is imported as the ES module it is.
+
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+
+export type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, unknown>,
+) => { init(our: string): void };
+
+export interface LoadedGlue {
+  instantiate: Instantiate;
+  /** Write the code cache if there was none (call after instantiating, so it covers that code). */
+  saveCodeCache(): void;
+}
+
+const INSTANTIATE = '\nexport function instantiate(';
+const UTIL = '\nexport const _util = {';
+
+/** The glue as a script evaluating to its exports, or undefined if it has another shape. */
+function asScript(src: string): string | undefined {
+  // jco's instantiation-mode output: no imports, exactly these two exports
+  if (src.split('\nexport ').length !== 3 || !src.includes(INSTANTIATE) || !src.includes(UTIL)) return undefined;
+  if (/^\s*import[\s{*]/m.test(src) || src.includes('import.meta')) return undefined;
+  const body = src.replace(INSTANTIATE, '\nfunction instantiate(').replace(UTIL, '\nconst _util = {');
+  // modules are strict; the wrapper keeps the glue's names out of the worker's global scope
+  return `(function () {\n"use strict";\n${body}\nreturn { instantiate, _util };\n})`;
+}
+
+export async function loadGlue(jsPath: string): Promise<LoadedGlue> {
+  const script = asScript(readFileSync(jsPath, 'utf8'));
+  if (script === undefined) {
+    const mod = (await import(pathToFileURL(jsPath).href)) as { instantiate: Instantiate };
+    return { instantiate: mod.instantiate, saveCodeCache: () => {} };
+  }
+  const cachePath = `${jsPath}.v8cache`;
+  const cachedData = existsSync(cachePath) ? readFileSync(cachePath) : undefined;
+  const compiled = new Script(script, { filename: jsPath, cachedData });
+  const exports = (compiled.runInThisContext() as () => { instantiate: Instantiate })();
+  const needsCache = cachedData === undefined || compiled.cachedDataRejected === true;
+  return {
+    instantiate: exports.instantiate,
+    saveCodeCache() {
+      if (!needsCache) return;
+      try {
+        const tmp = `${cachePath}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+        writeFileSync(tmp, compiled.createCachedData());
+        renameSync(tmp, cachePath);
+      } catch {
+        // a cache we cannot write only costs the next start its compile time
+      }
+    },
+  };
+}
