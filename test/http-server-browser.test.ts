@@ -172,7 +172,15 @@ describe('login in headless Chromium', { skip: !existsSync(CHROMIUM) && 'chromiu
 
   after(async () => {
     browser?.cdp.close();
-    browser?.proc.kill('SIGTERM');
+    const proc = browser?.proc;
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      // its profile directory is removed below: wait until the browser has stopped writing it
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const late = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(late);
+    }
     await node?.stop();
     server?.closeAllConnections();
     await new Promise<void>((r) => server?.close(() => r()));

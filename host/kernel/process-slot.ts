@@ -7,6 +7,7 @@
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
 import { SIGNAL_BYTES, wake } from '../process/park.js';
+import { decodeOutgoing, encodeDeliveries } from '../process/message-codec.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
 import type { WorkerPool } from './worker-pool.js';
@@ -36,7 +37,8 @@ export class ProcessSlot {
     const batch = this.batch;
     this.batch = undefined;
     if (this.ended || !batch) return;
-    this.inbox.port1.postMessage(batch);
+    const buf = encodeDeliveries(batch);
+    this.inbox.port1.postMessage(buf, [buf.buffer]);
     wake(this.counter);
   };
 
@@ -58,7 +60,7 @@ export class ProcessSlot {
     const data: WorkerInit = { ...init, signal: this.signal, inbox: this.inbox.port2, replies: this.replies.port2 };
     const w = this.pool.take();
     this.worker = w;
-    w.on('message', onMessage);
+    w.on('message', (m: WorkerToKernel | Uint8Array) => onMessage(m instanceof Uint8Array ? { t: 'send', items: decodeOutgoing(m) } : m));
     w.on('error', (e) => onGone(`worker error: ${e.message}`));
     w.on('exit', (code) => onGone(`worker exited with code ${code}`));
     w.postMessage(data, [this.inbox.port2, this.replies.port2]);

@@ -2,7 +2,8 @@
 // blocking inbox, all parked with Atomics.wait so only this process's thread waits.
 
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import type { Delivery } from '../types.js';
+import type { Delivery, KernelMessage } from '../types.js';
+import { decodeDeliveries, encodeOutgoing } from './message-codec.js';
 import { Parking } from './park.js';
 import type { CallReply, KernelCall, WorkerToKernel } from './wire-protocol.js';
 import { ProcessTrap } from './process-host.js';
@@ -26,6 +27,12 @@ export class KernelLink {
     parentPort!.postMessage(m);
   }
 
+  /** Outgoing messages, encoded (see message-codec.ts) and transferred rather than cloned. */
+  send(items: Array<Omit<KernelMessage, 'source'>>): void {
+    const buf = encodeOutgoing(items);
+    parentPort!.postMessage(buf, [buf.buffer]);
+  }
+
   /** A blocking call into the kernel. A kernel-side failure traps the process, as in the runtime. */
   call(call: KernelCall): unknown {
     const seq = ++this.seq;
@@ -38,7 +45,7 @@ export class KernelLink {
 
   nextDelivery(): Delivery {
     if (this.next >= this.queue.length) {
-      this.queue = this.parking.take<Delivery[]>(this.inbox)!;
+      this.queue = decodeDeliveries(this.parking.take<Uint8Array>(this.inbox)!);
       this.next = 0;
     }
     return this.queue[this.next++]!;

@@ -79,11 +79,11 @@ export class ProcessHost {
       receive: () => this.receive(),
       getBlob: () => (this.generation === 0 || this.blobPresent ? this.lastBlob : undefined),
       sendRequest: (target: Address, request: Request, context: Uint8Array | undefined, blob: LazyLoadBlob | undefined) => {
-        this.link.post({ t: 'send', items: [this.prepareRequest(target, request, context, blob).km] });
+        this.link.send([this.prepareRequest(target, request, context, blob).km]);
       },
       sendRequests: (requests: Array<[Address, Request, Uint8Array | undefined, LazyLoadBlob | undefined]>) => {
         const items = requests.map(([t, r, c, b]) => this.prepareRequest(t, r, c, b).km);
-        if (items.length) this.link.post({ t: 'send', items });
+        if (items.length) this.link.send(items);
       },
       sendResponse: (response: Response, blob: LazyLoadBlob | undefined) => this.sendResponse(response, blob),
       sendAndAwaitResponse: (target: Address, request: Request, blob: LazyLoadBlob | undefined) =>
@@ -141,10 +141,7 @@ export class ProcessHost {
       return;
     }
     const lazyLoadBlob = response.inherit ? this.inheritedBlob() : blob;
-    this.link.post({
-      t: 'send',
-      items: [{ id: p.id, target: p.rsvp ?? p.source, rsvp: undefined, message: { tag: 'response', val: [response, undefined] }, lazyLoadBlob }],
-    });
+    this.link.send([{ id: p.id, target: p.rsvp ?? p.source, rsvp: undefined, message: { tag: 'response', val: [response, undefined] }, lazyLoadBlob }]);
   }
 
   private takeBlob(blob: LazyLoadBlob | undefined): void {
@@ -223,7 +220,7 @@ export class ProcessHost {
       throw new ProcessTrap(`send_and_await_response: cannot await a response from ourselves (${addrStr(target)})`);
     }
     const { id, km } = this.prepareRequest(target, request, undefined, blob);
-    this.link.post({ t: 'send', items: [km] });
+    this.link.send([km]);
     for (;;) {
       const d = this.link.nextDelivery();
       const dId = d.kind === 'error' ? d.id : d.km.id;

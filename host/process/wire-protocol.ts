@@ -11,6 +11,7 @@ export interface OutboundMessage {
   km: Omit<KernelMessage, 'source'>;
 }
 
+/** `send` travels as a bare Uint8Array (message-codec.ts's encodeOutgoing); the slot decodes it. */
 export type WorkerToKernel =
   | { t: 'send'; items: Array<Omit<KernelMessage, 'source'>> }
   | { t: 'print'; verbosity: number; text: string; /** kernel's own words: no package prefix */ raw?: boolean }

@@ -1,0 +1,65 @@
+// The worker <-> kernel binary message form (host/process/message-codec.ts): every shape a
+// process can send or receive comes back out exactly as it went in.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeDeliveries, decodeOutgoing, encodeDeliveries, encodeOutgoing } from '../host/process/message-codec.js';
+import type { Address, Delivery, KernelMessage } from '../host/types.js';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const addr = (node: string, processName: string): Address => ({ node, process: { processName, packageName: 'pkg', publisherNode: 'pub.os' } });
+/** decoded byte fields are views; compare them as plain arrays */
+const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? [...x] : typeof x === 'bigint' ? `${x}n` : x === undefined ? null : x)));
+
+const request: Omit<KernelMessage, 'source'> = {
+  id: 18446744073709551615n,
+  target: addr('our', 'échö-ünïcode'),
+  rsvp: addr('fake.dev', 'a'),
+  message: {
+    tag: 'request',
+    val: {
+      inherit: true,
+      expectsResponse: 30n,
+      body: enc('{"Hello":"wörld ✓"}'),
+      metadata: 'meta 🙂',
+      capabilities: [
+        { issuer: addr('fake.dev', 'http-server'), params: '"messaging"' },
+        { issuer: addr('fake.dev', 'vfs'), params: '{"kind":"read","drive":"/pkg:pub.os/pkg"}' },
+      ],
+    },
+  },
+  lazyLoadBlob: { mime: 'text/plain', bytes: new Uint8Array(100_000).map((_, i) => i % 251) },
+};
+const response: Omit<KernelMessage, 'source'> = {
+  id: 7n,
+  target: addr('fake.dev', 'b'),
+  rsvp: undefined,
+  message: { tag: 'response', val: [{ inherit: false, body: new Uint8Array(), metadata: undefined, capabilities: [] }, enc('context')] },
+  lazyLoadBlob: { mime: undefined, bytes: new Uint8Array() },
+};
+const fireAndForget: Omit<KernelMessage, 'source'> = {
+  ...request,
+  id: 0n,
+  rsvp: undefined,
+  message: { tag: 'request', val: { inherit: false, expectsResponse: undefined, body: enc('x'), metadata: undefined, capabilities: [] } },
+  lazyLoadBlob: undefined,
+};
+
+describe('worker <-> kernel message codec', () => {
+  it('outgoing messages round-trip: requests, responses, unicode, big blobs, ids up to 2^64-1', () => {
+    const items = [request, response, fireAndForget];
+    assert.deepEqual(plain(decodeOutgoing(encodeOutgoing(items))), plain(items));
+    // one after another, as a worker sends them (the encoder is reused)
+    for (const it of items) assert.deepEqual(plain(decodeOutgoing(encodeOutgoing([it]))), plain([it]));
+  });
+
+  it('delivery batches round-trip, messages and send errors', () => {
+    const batch: Delivery[] = [
+      { kind: 'message', km: { source: addr('fake.dev', 'http_server'), ...request } },
+      { kind: 'error', id: 42n, error: { kind: 'timeout', target: addr('other.os', 'x'), message: request.message, lazyLoadBlob: request.lazyLoadBlob } },
+      { kind: 'error', id: 43n, error: { kind: 'offline', target: addr('other.os', 'y'), message: fireAndForget.message, lazyLoadBlob: undefined } },
+      { kind: 'message', km: { source: addr('fake.dev', 'b'), ...response } },
+    ];
+    assert.deepEqual(plain(decodeDeliveries(encodeDeliveries(batch))), plain(batch));
+  });
+});
