@@ -286,10 +286,11 @@ async function sectionMessaging(): Promise<void> {
   const rrPair = rust
     ? row(S, `request/response, expects-response, ${WINDOW} in flight, Rust pair`, 'msgs/s', 'higher', { chart: 'local req/resp, Rust pair', target: { kind: 'abs-min', value: 200000 } })
     : undefined;
+  const ffPair = rust ? row(S, 'fire-and-forget, Rust pair', 'msgs/s', 'higher', { chart: 'local fire-and-forget, Rust pair' }) : undefined;
   const rrRust = rust
     ? row(S, `request/response, in-host driver → Rust echo, ${WINDOW} in flight`, 'msgs/s', 'higher', { chart: 'local req/resp, driver → Rust echo', target: { kind: 'abs-min', value: 200000 } })
     : undefined;
-  const rs = [...(rrPair ? [rrPair] : []), rr, ff, ...(rrRust ? [rrRust] : [])];
+  const rs = [...(rrPair ? [rrPair] : []), ...(ffPair ? [ffPair] : []), rr, ff, ...(rrRust ? [rrRust] : [])];
   if (!rust) notes.push(`${S}: Rust echo component not available (components/build/rust-echo-v{0,1}.wasm not built${existsSync(join(BUILD, '..', 'rust')) ? '' : '; there is no components/rust/'}): JS probe only`);
   let host: Child | undefined;
   let raw: Child | undefined;
@@ -297,14 +298,14 @@ async function sectionMessaging(): Promise<void> {
     log(`${S}: starting the host (probe-v1 pair${rust ? ' + Rust echo' : ''}) and the raw worker_threads pair`);
     host = await child('host-msg', { home: sharedHome, ...(rust ? { rustWasm: rust } : {}) });
     raw = await child('raw-msg');
-    if (rrRust && host.info.rust !== true) rrRust.unavailable = rrPair!.unavailable = rustBroken = String(host.info.rustError ?? 'the Rust echo did not start');
+    if (rrRust && host.info.rust !== true) rrRust.unavailable = rrPair!.unavailable = ffPair!.unavailable = rustBroken = String(host.info.rustError ?? 'the Rust echo did not start');
     notes.push(
       `${S}: host = probe \`a\` runs the probe's \`flood\` op against probe \`b\` (\`autoRespond\`, quiet), 1-byte bodies; ` +
         'request/response keeps 64 requests with expects-response in flight and takes each response through receive; ' +
         "fire-and-forget is timed until b has taken every message (a command to b queued behind them). The raw baseline is two Node worker_threads " +
         'doing the same ping-pong over a MessagePort (structured-clone posts, event-driven). The load generator is a process/worker of the pair itself.' +
         (rrPair
-          ? ' The Rust pair: Rust echo `rf` runs its `flood` command against Rust echo `r` (components/rust; both process-v1, no JS inside), timed from the driver\'s command to rf\'s `flood done` report.'
+          ? ' The Rust pair: Rust echo `rf` runs its `flood` command against Rust echo `r` (components/rust; both process-v1, no JS inside), timed from the driver\'s command to rf\'s `flood done` report; its fire-and-forget case sends without expects-response and is timed until r answers a request the driver queues behind the flood.'
           : '') +
         (rrRust
           ? ' The Rust echo case has no JS component in the path: the sender is the node\'s in-host test driver (a module on the main thread, one promise and timer per request), ' +
@@ -316,6 +317,7 @@ async function sectionMessaging(): Promise<void> {
     const sizes = () => ({ host: [] as number[], raw: [] as number[] });
     const cases: Case[] = [
       ...(rrPair && !rrPair.unavailable ? [{ r: rrPair, cmd: 'rr-rust-pair', rawCmd: 'rr', extra: { window: WINDOW }, n: { host: 0, raw: 0 }, sizes: sizes() }] : []),
+      ...(ffPair && !ffPair.unavailable ? [{ r: ffPair, cmd: 'ff-rust-pair', rawCmd: 'ff', extra: { window: 0 }, n: { host: 0, raw: 0 }, sizes: sizes() }] : []),
       { r: rr, cmd: 'rr', extra: { window: WINDOW }, n: { host: 0, raw: 0 }, sizes: sizes() },
       { r: ff, cmd: 'ff', extra: { window: 0 }, n: { host: 0, raw: 0 }, sizes: sizes() },
       ...(rrRust && !rrRust.unavailable ? [{ r: rrRust, cmd: 'rr-driver', rawCmd: 'rr', extra: { window: WINDOW, target: 'rust' }, n: { host: 0, raw: 0 }, sizes: sizes() }] : []),
@@ -323,7 +325,7 @@ async function sectionMessaging(): Promise<void> {
     // calibration (also the warm-up): size each run to about RUN_S seconds
     for (const c of cases) {
       checkBudget();
-      await host.call<Run>(c.cmd, { ...c.extra, n: 200, timeoutS: 60 }, 70000); // warm-up
+      await host.call<Run>(c.cmd, { ...c.extra, n: 2000, timeoutS: 60 }, 70000); // warm-up (JIT of the host paths)
       const h = await host.call<Run>(c.cmd, { ...c.extra, n: 500, timeoutS: 60 }, 70000);
       c.n.host = clamp((500 / h.ms) * 1000 * RUN_S, 500, 400000);
       await raw.call<Run>(c.rawCmd ?? c.cmd, { ...c.extra, n: 20000 }, 70000); // JIT warm-up

@@ -223,6 +223,15 @@ const roles: Record<string, Handler> = {
       const [, , , errors] = r.text.split(' ');
       return { ms: performance.now() - t0, errors: Number(errors) };
     });
+    // the same pair fire-and-forget: timed until r answers a request queued behind the flood
+    commands.set('ff-rust-pair', async (c) => {
+      const earlier = new Set(d.received);
+      const t0 = performance.now();
+      await d.request(RF, `flood ${R} ${num(c, 'n')} 0`);
+      await d.waitFor((m) => !earlier.has(m) && m.source === RF && m.text.startsWith('flood done '), num(c, 'timeoutS', 60) * 1000);
+      await d.request(R, 'after the flood', { expects: num(c, 'timeoutS', 60) });
+      return { ms: performance.now() - t0, errors: 0 };
+    });
     commands.set('ff', async (c) => {
       const t0 = performance.now();
       await flood({ target: B, n: num(c, 'n'), expects: null }, num(c, 'timeoutS', 60));

@@ -123,6 +123,11 @@ for (const gen of [0, 1] as const) {
         await node.driver().request(a, `flood fake.dev@b:${pkg}:test.os 500 16`);
         const done = await node.driver().waitFor((m) => m.source === a && m.text.startsWith('flood done'), 20000);
         assert.match(done.text, /^flood done 500 0 \d+\.\d{3}$/);
+        // fire-and-forget: b takes them all; a request queued behind them is answered after
+        const earlier = new Set(node.driver().received);
+        await node.driver().request(a, `flood fake.dev@b:${pkg}:test.os 300 0`);
+        await node.driver().waitFor((m) => !earlier.has(m) && m.source === a && m.text.startsWith('flood done 300 0 '), 20000);
+        assert.equal((await node.driver().request(`fake.dev@b:${pkg}:test.os`, 'behind the flood', { expects: 10 })).text, 'behind the flood');
       } finally {
         await node.stop();
       }

@@ -277,7 +277,8 @@ fn json_field<'a>(json: &'a [u8], key: &str) -> Option<&'a [u8]> {
     }
 }
 
-/// A flood of request/response pairs run by this process (`flood <target> <n> <window>`).
+/// A flood run by this process (`flood <target> <n> <window>`): request/response pairs with
+/// `window` in flight, or with window 0 fire-and-forget requests.
 struct Flood {
     target: Addr,
     reply_to: Addr,
@@ -291,6 +292,14 @@ struct Flood {
 
 impl Flood {
     fn pump(&mut self) {
+        if self.window == 0 {
+            // fire and forget: everything at once, nothing comes back
+            while self.left_to_send > 0 {
+                self.left_to_send -= 1;
+                send_request(&self.target, None, b"x", None);
+            }
+            return;
+        }
         while self.left_to_send > 0 && self.outstanding < self.window {
             self.left_to_send -= 1;
             self.outstanding += 1;
@@ -367,10 +376,12 @@ unsafe fn serve(our: &str) {
                     let parts: Vec<&str> = args.split(' ').collect();
                     match (parts.first().and_then(|a| Addr::parse(a)), parts.get(1).and_then(|n| n.parse::<u64>().ok())) {
                         (Some(target), Some(n)) => {
-                            let window = parts.get(2).and_then(|w| w.parse().ok()).unwrap_or(1u64).max(1);
+                            // window 0: fire-and-forget requests (no expects-response)
+                            let window = parts.get(2).and_then(|w| w.parse().ok()).unwrap_or(1u64);
                             let mut f = Flood { target, reply_to: Addr::read(src), left_to_send: n, outstanding: 0, n, window, errors: 0, started: std::time::Instant::now() };
                             f.pump();
                             flood = Some(f);
+                            // (a fire-and-forget flood is done already; reported below)
                         }
                         _ => print(0, "rust echo: bad flood command"),
                     }
