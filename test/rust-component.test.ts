@@ -6,7 +6,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -47,9 +47,12 @@ for (const gen of [0, 1] as const) {
       const pkg = `rcache${gen}`;
       const dir = await makePackage({ packageName: pkg, publisher: 'test.os', witVersion: gen, processes: [{ name: 'echo', wasm }] });
       const home = tempDir('kh-home-');
-      const entry = join(home, 'cache', 'components', `${createHash('sha256').update(readFileSync(wasm)).digest('hex')}-v2`);
-      const glue = join(entry, 'component.mjs');
-      const codeCache = `${glue}.v8cache`;
+      const hash = createHash('sha256').update(readFileSync(wasm)).digest('hex');
+      const cacheDir = join(home, 'cache', 'components');
+      // <sha256>-<cache format>/
+      const entry = () => join(cacheDir, readdirSync(cacheDir).find((d) => d.startsWith(`${hash}-`)) ?? 'missing');
+      const glue = () => join(entry(), 'component.mjs');
+      const codeCache = () => `${glue()}.v8cache`;
       const boot = async () => {
         const node = await bootNode({ home, packages: [dir] });
         try {
@@ -61,16 +64,16 @@ for (const gen of [0, 1] as const) {
         }
       };
       await boot();
-      assert.ok(existsSync(glue), 'the transpiled glue is cached under the home');
-      assert.ok(existsSync(codeCache), 'the glue code cache is written by the first start');
-      const glueMtime = statSync(glue).mtimeMs;
-      const cacheBytes = readFileSync(codeCache);
+      assert.ok(existsSync(glue()), 'the transpiled glue is cached under the home, keyed by the wasm sha256');
+      assert.ok(existsSync(codeCache()), 'the glue code cache is written by the first start');
+      const glueMtime = statSync(glue()).mtimeMs;
+      const cacheBytes = readFileSync(codeCache());
       await boot();
-      assert.equal(statSync(glue).mtimeMs, glueMtime, 'no second transpile');
-      assert.deepEqual(readFileSync(codeCache), cacheBytes, 'an accepted code cache is left as it is');
-      writeFileSync(codeCache, 'not a code cache');
+      assert.equal(statSync(glue()).mtimeMs, glueMtime, 'no second transpile');
+      assert.deepEqual(readFileSync(codeCache()), cacheBytes, 'an accepted code cache is left as it is');
+      writeFileSync(codeCache(), 'not a code cache');
       await boot();
-      assert.notEqual(readFileSync(codeCache, 'utf8').slice(0, 16), 'not a code cache', 'a rejected code cache is rewritten');
+      assert.notEqual(readFileSync(codeCache(), 'utf8').slice(0, 16), 'not a code cache', 'a rejected code cache is rewritten');
     });
 
     // the behaviours npm run bench drives: HTTP answers, WebSocket echo, a request/response flood

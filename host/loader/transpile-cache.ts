@@ -11,6 +11,7 @@ import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import type { Generation } from '../types.js';
 import { componentImportNames, NotAComponentError } from './component-imports.js';
 import { unversioned, WASI_INTERFACES } from './wasi-interfaces.js';
+import { patchGlue } from './glue-patch.js';
 
 export interface PreparedComponent {
   hash: string;
@@ -27,15 +28,7 @@ export interface PreparedComponent {
 export class ComponentLoadError extends Error {}
 
 /** Bumped when what we write into a cache entry changes. */
-const CACHE_FORMAT = 'v2';
-
-/**
- * jco's glue calls a debug logger on every import call that reads process.env each time
- * (slow in Node); the host never sets JCO_DEBUG, so the check becomes a constant.
- */
-function patchGlue(js: string): string {
-  return js.replace('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;');
-}
+const CACHE_FORMAT = 'v3';
 
 const STANDARD = 'kinode:process/standard';
 const WORLD_VERSION: Record<Generation, string> = { 0: '0.8.0', 1: '1.0.0' };

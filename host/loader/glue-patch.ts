@@ -1,0 +1,102 @@
+// Edits to jco's generated glue (component.mjs) made once, when it is written to the cache.
+//
+// 1. jco's debug logger reads process.env on every call; the host never sets JCO_DEBUG, so the
+//    check becomes a constant.
+// 2. A sync fast path for host imports. For the component-model async ABI, jco wraps every
+//    import call in task bookkeeping: the lowering creates a subtask, the trampoline a new
+//    AsyncTask, and the call runs under a swapped "current task" — about a quarter of a process
+//    worker's time per message (measured with --cpu-prof). Kinode's imports are all sync, so
+//    for imports whose options say sync-lowered and sync-typed the wrapper is dropped and the
+//    trampoline runs with an inert task object; what it does with the guest's memory (lifting
+//    arguments, lowering results, traps) is unchanged. Applied only when every import has the
+//    exact shape recognised below; otherwise the glue is left as jco wrote it.
+
+const DEBUG_CHECK = 'if (!globalThis?.process?.env?.JCO_DEBUG) { return; }';
+
+const INERT_TASK =
+  '\nconst _khInertTask = { enterSync: () => true, resolve() {}, exit() {}, reject() {}, setErrored() {}, ' +
+  'id: () => 0, componentIdx: () => -1, getParentSubtask: () => undefined };\n';
+
+/** Index just past the bracket that closes the one at `open` (skips string literals). */
+function matchClose(src: string, open: number): number {
+  const pairs: Record<string, string> = { '(': ')', '{': '}', '[': ']' };
+  const stack: string[] = [];
+  for (let i = open; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === '"' || c === "'" || c === '`') {
+      for (i++; i < src.length && src[i] !== c; i++) if (src[i] === '\\') i++;
+      continue;
+    }
+    if (pairs[c]) stack.push(pairs[c]!);
+    else if (c === ')' || c === '}' || c === ']') {
+      if (stack.pop() !== c) return -1;
+      if (stack.length === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+/** Replace each match of `find` with what `edit` makes of the span it returns; -1 on a mismatch. */
+function rewriteAll(src: string, find: RegExp, edit: (src: string, at: number, m: RegExpExecArray) => { end: number; text: string } | undefined): { src: string; count: number } | undefined {
+  let out = '';
+  let last = 0;
+  let count = 0;
+  for (let m = find.exec(src); m; m = find.exec(src)) {
+    const r = edit(src, m.index, m);
+    if (!r) return undefined;
+    out += src.slice(last, m.index) + r.text;
+    last = r.end;
+    find.lastIndex = r.end;
+    count++;
+  }
+  return { src: out + src.slice(last), count };
+}
+
+function syncFastPath(js: string): string | undefined {
+  const trampolines = js.split('const hostProvided = true;').length - 1;
+  if (trampolines === 0) return undefined;
+
+  // (a) trampolines: the task set-up block becomes the inert task
+  const a = rewriteAll(js, /\n(\s*)taskCreation: \{/g, (src, at, m) => {
+    const open = src.indexOf('{', at + 1);
+    const end = matchClose(src, open);
+    if (end < 0) return undefined;
+    const block = src.slice(at, end);
+    if (!block.includes('parentTask.getLatestSubtask()') || !block.includes('createTask();')) return undefined;
+    return { end, text: `\n${m[1]}task = _khInertTask;` };
+  });
+  if (!a || a.count !== trampolines) return undefined;
+
+  // (b) the host call no longer swaps the current-task record
+  const b = rewriteAll(a.src, /_withGlobalCurrentTaskMeta\(\{\s*componentIdx: task\.componentIdx\(\),\s*taskID: task\.id\(\),\s*fn: \(\) => (?=_trackHostOperation\()/g, (src, at, m) => {
+    const callStart = at + m[0].length;
+    const callEnd = matchClose(src, src.indexOf('(', callStart));
+    if (callEnd < 0) return undefined;
+    const tail = /^,\s*\}\)/.exec(src.slice(callEnd));
+    if (!tail) return undefined;
+    return { end: callEnd + tail[0].length, text: src.slice(callStart, callEnd) };
+  });
+  if (!b || b.count !== trampolines) return undefined;
+
+  // (c) the import itself is the trampoline, without the lowering wrapper
+  const c = rewriteAll(b.src, /let trampoline(\d+) = _trampoline\1\.manuallyAsync \? /g, (src, at, m) => {
+    const n = m[1]!;
+    const alt = src.indexOf(': _lowerImportBackwardsCompat.bind(', at);
+    if (alt < 0) return undefined;
+    const end = matchClose(src, src.indexOf('(', alt));
+    if (end < 0 || src[end] !== ';') return undefined;
+    const opts = src.slice(alt, end);
+    if (!opts.includes('isAsync: false,') || !opts.includes('funcTypeIsAsync: false,') || !opts.includes(`importFn: _trampoline${n},`)) return undefined;
+    return { end: end + 1, text: `let trampoline${n} = _trampoline${n};` };
+  });
+  if (!c || c.count !== trampolines) return undefined;
+
+  const at = c.src.indexOf('\nexport function instantiate(');
+  if (at < 0) return undefined;
+  return c.src.slice(0, at) + INERT_TASK + c.src.slice(at);
+}
+
+export function patchGlue(js: string): string {
+  const quiet = js.replace(DEBUG_CHECK, 'return;');
+  return syncFastPath(quiet) ?? quiet;
+}
