@@ -79,7 +79,8 @@ export class Kernel {
   private readonly modules = new Map<string, ModuleEntry>();
   /** module name (either era) -> entry, with the era each name belongs to */
   private readonly moduleNames = new Map<string, { entry: ModuleEntry; era: Generation | 'both' }>();
-  private readonly timers = new Map<string, PendingTimer>();
+  /** expects-response timers: holder process key -> request id -> timer */
+  private readonly timers = new Map<string, Map<bigint, PendingTimer>>();
   private readonly exitListeners: Array<(pid: ProcessId) => void> = [];
   private readonly ids = new IdSource();
   private stopping = false;
@@ -434,10 +435,12 @@ export class Kernel {
 
   private sendFromProcess(rec: ProcessRecord, item: Omit<KernelMessage, 'source'>): void {
     const km: KernelMessage = {
-      ...item,
+      id: item.id,
       source: this.addr(rec.pid),
       target: this.resolveOur(item.target),
+      rsvp: item.rsvp,
       message: this.filterAttachedCaps(rec, item.message),
+      lazyLoadBlob: item.lazyLoadBlob,
     };
     if (km.message.tag === 'request' && km.message.val.expectsResponse !== undefined) {
       this.startTimer(rec, km, item.target);
@@ -457,15 +460,19 @@ export class Kernel {
       : { tag: 'response', val: [{ ...message.val[0], capabilities: kept }, message.val[1]] };
   }
 
-  private timerKey(holder: string, id: bigint): string {
-    return `${holder}|${id}`;
+  private takeTimer(holder: string, id: bigint): PendingTimer | undefined {
+    const of = this.timers.get(holder);
+    const t = of?.get(id);
+    if (t) {
+      clearTimeout(t.handle);
+      of!.delete(id);
+    }
+    return t;
   }
 
   private startTimer(rec: ProcessRecord, km: KernelMessage, originalTarget: Address): void {
     if (km.message.tag !== 'request') return;
-    const key = this.timerKey(rec.key, km.id);
-    const prev = this.timers.get(key);
-    if (prev) clearTimeout(prev.handle);
+    this.takeTimer(rec.key, km.id);
     const ms = Number(km.message.val.expectsResponse!) * 1000;
     const pending: PendingTimer = {
       handle: undefined as unknown as NodeJS.Timeout,
@@ -474,11 +481,17 @@ export class Kernel {
       blob: km.lazyLoadBlob,
     };
     if (ms > MAX_TIMER_MS) return; // effectively never times out
+    const holder = rec.key;
+    const id = km.id;
     pending.handle = setTimeout(() => {
-      this.timers.delete(key);
-      this.deliverTimeout(rec.key, km.id, pending);
+      const of = this.timers.get(holder);
+      if (of?.get(id) !== pending) return;
+      of.delete(id);
+      this.deliverTimeout(holder, id, pending);
     }, ms);
-    this.timers.set(key, pending);
+    let of = this.timers.get(holder);
+    if (!of) this.timers.set(holder, (of = new Map()));
+    of.set(id, pending);
   }
 
   private deliverTimeout(holder: string, id: bigint, p: PendingTimer, kind: 'timeout' | 'offline' = 'timeout'): void {
@@ -494,22 +507,16 @@ export class Kernel {
   /** The runtime's "throw timeout": a dropped request that expects a response fails at once. */
   private throwTimeout(km: KernelMessage, from: Sender, kind: 'timeout' | 'offline' = 'timeout'): void {
     if (from.kind !== 'process' || km.message.tag !== 'request' || km.message.val.expectsResponse === undefined) return;
-    const key = this.timerKey(from.rec.key, km.id);
-    const p = this.timers.get(key);
+    const p = this.takeTimer(from.rec.key, km.id);
     if (!p) return;
-    clearTimeout(p.handle);
-    this.timers.delete(key);
     this.deliverTimeout(from.rec.key, km.id, p, kind);
   }
 
   private clearTimersOf(holder: string): void {
-    const prefix = `${holder}|`;
-    for (const [k, t] of this.timers) {
-      if (k.startsWith(prefix)) {
-        clearTimeout(t.handle);
-        this.timers.delete(k);
-      }
-    }
+    const of = this.timers.get(holder);
+    if (!of) return;
+    for (const t of of.values()) clearTimeout(t.handle);
+    this.timers.delete(holder);
   }
 
   private holdsMessagingCap(holder: string, target: ProcessId, moduleEntry: ModuleEntry | undefined): boolean {
@@ -552,13 +559,7 @@ export class Kernel {
       return;
     }
     if (rec) {
-      if (km.message.tag === 'response') {
-        const t = this.timers.get(this.timerKey(rec.key, km.id));
-        if (t) {
-          clearTimeout(t.handle);
-          this.timers.delete(this.timerKey(rec.key, km.id));
-        }
-      }
+      if (km.message.tag === 'response') this.takeTimer(rec.key, km.id);
       rec.slot.deliver({ kind: 'message', km });
       return;
     }
@@ -579,7 +580,7 @@ export class Kernel {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const t of this.timers.values()) clearTimeout(t.handle);
+    for (const of of this.timers.values()) for (const t of of.values()) clearTimeout(t.handle);
     this.timers.clear();
     await this.pool.stop();
     await Promise.all([...this.processes.values()].map((r) => r.slot.terminate()));
