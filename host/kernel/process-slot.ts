@@ -4,9 +4,9 @@
 // Deliveries are batched: those made in one turn of the main thread's event loop travel as one
 // post and one wake-up (setImmediate flushes them, after every message event that is already pending), which is most of the per-message cost.
 
-import { MessageChannel, type Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
-import { SIGNAL_BYTES, wake } from '../process/park.js';
+import { DOORBELL, SIGNAL_BYTES, wake } from '../process/park.js';
 import { decodeOutgoing, encodeDeliveries } from '../process/message-codec.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
@@ -17,6 +17,7 @@ export class ProcessSlot {
   private readonly counter = new Int32Array(this.signal);
   private readonly inbox = new MessageChannel();
   private readonly replies = new MessageChannel();
+  private readonly outbox = new MessageChannel();
   private worker: Worker | undefined;
   private ended = false;
   private batch: Delivery[] | undefined;
@@ -53,17 +54,25 @@ export class ProcessSlot {
   }
 
   start(
-    init: Omit<WorkerInit, 'signal' | 'inbox' | 'replies'>,
+    init: Omit<WorkerInit, 'signal' | 'inbox' | 'replies' | 'outbox'>,
     onMessage: (m: WorkerToKernel) => void,
     onGone: (why: string) => void,
   ): void {
-    const data: WorkerInit = { ...init, signal: this.signal, inbox: this.inbox.port2, replies: this.replies.port2 };
+    const data: WorkerInit = { ...init, signal: this.signal, inbox: this.inbox.port2, replies: this.replies.port2, outbox: this.outbox.port2 };
     const w = this.pool.take();
     this.worker = w;
-    w.on('message', (m: WorkerToKernel | Uint8Array) => onMessage(m instanceof Uint8Array ? { t: 'send', items: decodeOutgoing(m) } : m));
+    const outbox = this.outbox.port1;
+    w.on('message', () => {
+      // the doorbell: clear first, so a post that finds the flag still set is drained below
+      Atomics.store(this.counter, DOORBELL, 0);
+      for (let got = receiveMessageOnPort(outbox); got && !this.ended; got = receiveMessageOnPort(outbox)) {
+        const m = got.message as WorkerToKernel | Uint8Array;
+        onMessage(m instanceof Uint8Array ? { t: 'send', items: decodeOutgoing(m) } : m);
+      }
+    });
     w.on('error', (e) => onGone(`worker error: ${e.message}`));
     w.on('exit', (code) => onGone(`worker exited with code ${code}`));
-    w.postMessage(data, [this.inbox.port2, this.replies.port2]);
+    w.postMessage(data, [this.inbox.port2, this.replies.port2, this.outbox.port2]);
   }
 
   /** Ends the instance at once, even inside an infinite loop or a parked wait. */
@@ -72,6 +81,7 @@ export class ProcessSlot {
     this.ended = true;
     this.inbox.port1.close();
     this.replies.port1.close();
+    this.outbox.port1.close();
     const w = this.worker;
     if (w) {
       w.removeAllListeners('exit');

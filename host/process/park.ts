@@ -8,8 +8,10 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 
 const COUNTER = 0;
 const PARKED = 1;
+/** worker -> kernel: 1 while a doorbell for the outbox is on its way (see kernel-link.ts) */
+export const DOORBELL = 2;
 /** bytes of the shared signal buffer */
-export const SIGNAL_BYTES = 8;
+export const SIGNAL_BYTES = 12;
 
 export class Parking {
   private readonly cell: Int32Array;

@@ -50,6 +50,8 @@ export interface WorkerInit {
   signal: SharedArrayBuffer;
   inbox: MessagePort;
   replies: MessagePort;
+  /** worker -> kernel, drained by the kernel on a doorbell (the number 0 on parentPort) */
+  outbox: MessagePort;
   tmpDir: string | undefined;
   onExit: OnExit;
   /** prints above this are dropped in the worker, saving a post per filtered print */

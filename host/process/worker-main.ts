@@ -10,7 +10,7 @@ import { loadWasiShim, setupWasi } from './wasi.js';
 import { loadGlue } from './glue-loader.js';
 
 async function run(init: WorkerInit): Promise<void> {
-  const link = new KernelLink(init.signal, init.inbox, init.replies);
+  const link = new KernelLink(init.signal, init.inbox, init.replies, init.outbox);
   const host = new ProcessHost(link, init.our, init.generation, init.onExit, init.verbosity);
   let instance: { init(our: string): void };
   const wasi = await setupWasi(init.tmpDir);
