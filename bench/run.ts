@@ -325,9 +325,11 @@ async function sectionMessaging(): Promise<void> {
     // calibration (also the warm-up): size each run to about RUN_S seconds
     for (const c of cases) {
       checkBudget();
-      await host.call<Run>(c.cmd, { ...c.extra, n: 2000, timeoutS: 60 }, 70000); // warm-up (JIT of the host paths)
-      const h = await host.call<Run>(c.cmd, { ...c.extra, n: 500, timeoutS: 60 }, 70000);
-      c.n.host = clamp((500 / h.ms) * 1000 * RUN_S, 500, 400000);
+      // warm-up (JIT of the host paths): a short run, then one of about half a run's length
+      const w = await host.call<Run>(c.cmd, { ...c.extra, n: 2000, timeoutS: 60 }, 70000);
+      const wn = clamp((2000 / w.ms) * 1000 * RUN_S * 0.5, 500, 200000);
+      const h = await host.call<Run>(c.cmd, { ...c.extra, n: wn, timeoutS: 60 }, 70000);
+      c.n.host = clamp((wn / h.ms) * 1000 * RUN_S, 500, 400000);
       await raw.call<Run>(c.rawCmd ?? c.cmd, { ...c.extra, n: 20000 }, 70000); // JIT warm-up
       const r = await raw.call<Run>(c.rawCmd ?? c.cmd, { ...c.extra, n: 20000 }, 70000);
       c.n.raw = clamp((20000 / r.ms) * 1000 * RUN_S, 20000, 4000000);
