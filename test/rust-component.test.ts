@@ -26,6 +26,7 @@ for (const gen of [0, 1] as const) {
       try {
         const echo = `fake.dev@echo:${pkg}:test.os`;
         await node.waitForPrint(new RegExp(`^${pkg}:test\\.os: rust echo ready ${echo.replace(/\./g, '\\.')}$`));
+        await node.driver().request(echo, 'tmp-write');
         await node.waitForPrint(new RegExp(`^${pkg}:test\\.os: tmp write ok$`));
         const tmpFile = join(node.opts.home, 'vfs', `${pkg}:test.os`, 'tmp', 'rust-echo.txt');
         assert.ok(readFileSync(tmpFile).length > 0);

@@ -356,6 +356,8 @@ unsafe fn serve(our: &str) {
                 let body = bytes_at(req, 24);
                 if bytes_at(src, 8) == HTTP_SERVER.as_bytes() && bytes_at(src, 16) == b"distro" {
                     from_http_server(our, src, body);
+                } else if body == b"tmp-write" {
+                    tmp_write();
                 } else if body == b"exit" {
                     return;
                 } else if body == b"trap" {
@@ -439,6 +441,5 @@ pub unsafe extern "C" fn init(ptr: *mut u8, len: usize) {
     run_ctors_once();
     let our = String::from_raw_parts(ptr, len, len);
     print(0, &format!("rust echo ready {our}"));
-    tmp_write();
     serve(&our);
 }
