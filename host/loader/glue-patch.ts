@@ -11,6 +11,9 @@
 //    arguments, lowering results, traps) is unchanged. Applied only when every import has the
 //    exact shape recognised below; otherwise the glue is left as jco wrote it.
 
+import { Script } from 'node:vm';
+import { asScript } from './glue-script.js';
+
 const DEBUG_CHECK = 'if (!globalThis?.process?.env?.JCO_DEBUG) { return; }';
 
 const INERT_TASK =
@@ -96,7 +99,21 @@ function syncFastPath(js: string): string | undefined {
   return c.src.slice(0, at) + INERT_TASK + c.src.slice(at);
 }
 
+/** True when the text still parses (checked through the script form the workers load). */
+function parses(js: string): boolean {
+  const script = asScript(js);
+  if (script === undefined) return false;
+  try {
+    new Script(script);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function patchGlue(js: string): string {
   const quiet = js.replace(DEBUG_CHECK, 'return;');
-  return syncFastPath(quiet) ?? quiet;
+  const fast = syncFastPath(quiet);
+  // an edit that broke the syntax would stop every start of this component: keep jco's text then
+  return fast !== undefined && parses(fast) ? fast : quiet;
 }

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
+import { asScript } from '../loader/glue-script.js';
 
 export type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -17,19 +18,6 @@ export interface LoadedGlue {
   instantiate: Instantiate;
   /** Write the code cache if there was none (call after instantiating, so it covers that code). */
   saveCodeCache(): void;
-}
-
-const INSTANTIATE = '\nexport function instantiate(';
-const UTIL = '\nexport const _util = {';
-
-/** The glue as a script evaluating to its exports, or undefined if it has another shape. */
-function asScript(src: string): string | undefined {
-  // jco's instantiation-mode output: no imports, exactly these two exports
-  if (src.split('\nexport ').length !== 3 || !src.includes(INSTANTIATE) || !src.includes(UTIL)) return undefined;
-  if (/^\s*import[\s{*]/m.test(src) || src.includes('import.meta')) return undefined;
-  const body = src.replace(INSTANTIATE, '\nfunction instantiate(').replace(UTIL, '\nconst _util = {');
-  // modules are strict; the wrapper keeps the glue's names out of the worker's global scope
-  return `(function () {\n"use strict";\n${body}\nreturn { instantiate, _util };\n})`;
 }
 
 export async function loadGlue(jsPath: string): Promise<LoadedGlue> {
