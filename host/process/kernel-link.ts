@@ -4,7 +4,7 @@
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { Delivery, KernelMessage } from '../types.js';
 import { decodeDeliveries, encodeOutgoing } from './message-codec.js';
-import { DOORBELL, Parking } from './park.js';
+import { DOORBELL, HOLD, Parking } from './park.js';
 import type { CallReply, KernelCall, WorkerToKernel } from './wire-protocol.js';
 import { ProcessTrap } from './process-host.js';
 
@@ -41,6 +41,15 @@ export class KernelLink {
     const buf = encodeOutgoing(items);
     this.outbox.postMessage(buf, [buf.buffer]);
     this.ring();
+  }
+
+  /**
+   * After the last post: keep this thread (and so its end of the outbox) alive until the kernel
+   * has drained the outbox and terminates the worker. A thread that simply ended could take
+   * messages still in the outbox with it.
+   */
+  holdUntilTerminated(): never {
+    for (;;) Atomics.wait(this.cell, HOLD, 0);
   }
 
   private ring(): void {

@@ -10,8 +10,10 @@ const COUNTER = 0;
 const PARKED = 1;
 /** worker -> kernel: 1 while a doorbell for the outbox is on its way (see kernel-link.ts) */
 export const DOORBELL = 2;
+/** never written: a finished worker waits on it until the kernel terminates it */
+export const HOLD = 3;
 /** bytes of the shared signal buffer */
-export const SIGNAL_BYTES = 12;
+export const SIGNAL_BYTES = 16;
 
 export class Parking {
   private readonly cell: Int32Array;

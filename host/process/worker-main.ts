@@ -28,7 +28,7 @@ async function run(init: WorkerInit): Promise<void> {
     glue.saveCodeCache();
   } catch (e) {
     link.post({ t: 'ended', outcome: 'failed-to-instantiate', detail: String((e as Error)?.message ?? e) });
-    return;
+    return link.holdUntilTerminated();
   }
   link.post({ t: 'started' });
   try {
@@ -39,6 +39,7 @@ async function run(init: WorkerInit): Promise<void> {
     const cause = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     link.post({ t: 'ended', outcome: 'trapped', detail: stderr.length > 0 ? stderr : cause });
   }
+  link.holdUntilTerminated();
 }
 
 // Boot ahead of need (see kernel/worker-pool.ts): load the shim, then wait for a process.

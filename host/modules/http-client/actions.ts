@@ -17,6 +17,7 @@ import {
   okHttp,
   parseHttpClientAction,
   type ClientError,
+  type HttpClientAction,
   type OutgoingHttpRequest,
 } from '../../wire/http-client.js';
 import { executeHttpRequest } from './http-request.js';
@@ -55,10 +56,24 @@ export class ActionHandler {
     const owner = km.rsvp ?? km.source;
     const key = pidStr(owner.process);
     const epoch = this.exits.get(key) ?? 0;
-    const prev = this.queues.get(key) ?? Promise.resolve();
-    const next = prev
-      .then(() => this.run(km, req, owner, gen, () => (this.exits.get(key) ?? 0) !== epoch))
-      .catch((e: unknown) => this.ctx.print(0, `${modulePrefix(gen)}: internal error: ${(e as Error)?.message ?? e}`));
+    const ownerGone = (): boolean => (this.exits.get(key) ?? 0) !== epoch;
+    const failed = (e: unknown): void => this.ctx.print(0, `${modulePrefix(gen)}: internal error: ${(e as Error)?.message ?? e}`);
+    // One owner's actions run in arrival order. With nothing pending they run at once, so an
+    // action sent before its process ended is carried out before the exit is (a push then a
+    // return must still send the frame); behind a pending WebSocketOpen they wait their turn.
+    const prev = this.queues.get(key);
+    let pending: Promise<void> | undefined;
+    if (prev) {
+      pending = prev.then(() => this.run(km, req, owner, gen, ownerGone)).catch(failed);
+    } else {
+      try {
+        pending = this.run(km, req, owner, gen, ownerGone)?.catch(failed);
+      } catch (e) {
+        failed(e);
+      }
+    }
+    if (!pending) return;
+    const next = pending;
     this.queues.set(key, next);
     void next.then(() => {
       if (this.queues.get(key) === next) this.queues.delete(key);
@@ -75,7 +90,8 @@ export class ActionHandler {
     this.exits.set(key, (this.exits.get(key) ?? 0) + 1);
   }
 
-  private async run(km: KernelMessage, req: Request, owner: Address, gen: Generation, ownerGone: () => boolean): Promise<void> {
+  /** Carries out one action; a promise only while it is still under way (a WebSocketOpen). */
+  private run(km: KernelMessage, req: Request, owner: Address, gen: Generation, ownerGone: () => boolean): Promise<void> | undefined {
     if (this.stopped) return;
     let action;
     try {
@@ -91,25 +107,36 @@ export class ActionHandler {
       case 'Http':
         this.startHttp(km, req, action.req, gen);
         return;
-      case 'WebSocketOpen': {
-        const ms =
-          req.expectsResponse !== undefined ? Number(req.expectsResponse) * 1000 + this.limits.graceMs : this.limits.defaultHandshakeMs;
-        const r = await this.channels.open(owner, action.url, action.headers, action.channelId, Math.min(ms, MAX_TIMER), modulePrefix(gen));
-        if (!r.ok) return answer(r.error);
-        if (ownerGone()) {
-          this.channels.discard(r.channel);
-          return;
-        }
-        answer(undefined);
-        // only now may the channel's frames go out: the Ack is ahead of them
-        this.channels.release(r.channel);
-        return;
-      }
+      case 'WebSocketOpen':
+        return this.open(action, req, owner, gen, answer, ownerGone);
       case 'WebSocketPush':
-        return answer(this.channels.push(owner, action.channelId, action.messageType, km.lazyLoadBlob));
+        answer(this.channels.push(owner, action.channelId, action.messageType, km.lazyLoadBlob));
+        return;
       case 'WebSocketClose':
-        return answer(this.channels.close(owner, action.channelId));
+        answer(this.channels.close(owner, action.channelId));
+        return;
     }
+  }
+
+  private async open(
+    action: Extract<HttpClientAction, { tag: 'WebSocketOpen' }>,
+    req: Request,
+    owner: Address,
+    gen: Generation,
+    answer: (e: ClientError | undefined) => void,
+    ownerGone: () => boolean,
+  ): Promise<void> {
+    const ms = req.expectsResponse !== undefined ? Number(req.expectsResponse) * 1000 + this.limits.graceMs : this.limits.defaultHandshakeMs;
+    const r = await this.channels.open(owner, action.url, action.headers, action.channelId, Math.min(ms, MAX_TIMER), modulePrefix(gen));
+    // the owner ended meanwhile (its opening socket was dropped with it): nobody to answer
+    if (!r.ok) return ownerGone() ? undefined : answer(r.error);
+    if (ownerGone()) {
+      this.channels.discard(r.channel);
+      return;
+    }
+    answer(undefined);
+    // only now may the channel's frames go out: the Ack is ahead of them
+    this.channels.release(r.channel);
   }
 
   private startHttp(km: KernelMessage, req: Request, http: OutgoingHttpRequest, gen: Generation): void {
