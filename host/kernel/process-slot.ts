@@ -1,8 +1,9 @@
-// The main-thread handle of one process instance: its worker and the two ports plus the
-// shared counter the worker parks on. Deliveries posted before the worker starts wait in the
-// port, which gives Kinode's boot gating (held, then replayed in order) for free.
-// Deliveries are batched: those made in one turn of the main thread's event loop travel as one
-// post and one wake-up (setImmediate flushes them, after every message event that is already pending), which is most of the per-message cost.
+// The main-thread handle of one process instance: its worker, its three ports (inbox, call
+// replies, outbox) and the shared cells the worker parks on. Deliveries posted before the worker
+// starts wait in the inbox port, which gives Kinode's boot gating (held, then replayed in order)
+// for free. Deliveries are batched: those made in one turn of the main thread's event loop travel
+// as one post and one wake-up (setImmediate flushes them after the message events already
+// pending), which was most of the per-message cost.
 
 import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
