@@ -215,20 +215,22 @@ const roles: Record<string, Handler> = {
       return { ms: performance.now() - t0, errors };
     });
     // a Rust pair: rf keeps `window` requests with expects-response in flight to r
-    commands.set('rr-rust-pair', async (c) => {
+    /** rf floods r (window 0: fire-and-forget); resolves with rf's `flood done <n> <errors> <ms>` report */
+    const rustFlood = async (n: number, windowSize: number, timeoutS: number) => {
       const earlier = new Set(d.received); // waitFor also sees replies of earlier runs
+      await d.request(RF, `flood ${R} ${n} ${windowSize}`);
+      return d.waitFor((m) => !earlier.has(m) && m.source === RF && m.text.startsWith('flood done '), timeoutS * 1000);
+    };
+    commands.set('rr-rust-pair', async (c) => {
       const t0 = performance.now();
-      await d.request(RF, `flood ${R} ${num(c, 'n')} ${num(c, 'window')}`);
-      const r = await d.waitFor((m) => !earlier.has(m) && m.source === RF && m.text.startsWith('flood done '), num(c, 'timeoutS', 60) * 1000);
+      const r = await rustFlood(num(c, 'n'), num(c, 'window'), num(c, 'timeoutS', 60));
       const [, , , errors] = r.text.split(' ');
       return { ms: performance.now() - t0, errors: Number(errors) };
     });
     // the same pair fire-and-forget: timed until r answers a request queued behind the flood
     commands.set('ff-rust-pair', async (c) => {
-      const earlier = new Set(d.received);
       const t0 = performance.now();
-      await d.request(RF, `flood ${R} ${num(c, 'n')} 0`);
-      await d.waitFor((m) => !earlier.has(m) && m.source === RF && m.text.startsWith('flood done '), num(c, 'timeoutS', 60) * 1000);
+      await rustFlood(num(c, 'n'), 0, num(c, 'timeoutS', 60));
       await d.request(R, 'after the flood', { expects: num(c, 'timeoutS', 60) });
       return { ms: performance.now() - t0, errors: 0 };
     });

@@ -2,6 +2,7 @@
 // and a node with the test driver.
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNode, type KinodeNode, type NodeOptions } from '../host/node.js';
@@ -100,3 +101,21 @@ export async function inboxUntil(
 
 export const b64 = (s: string): string => Buffer.from(s).toString('base64');
 export const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
+
+/** Poll `cond` until it holds; throws naming `what` after `timeoutMs`. */
+export async function until(cond: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A loopback port nothing listens on. */
+export async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}

@@ -4,60 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { createServer } from 'node:net';
 import type { Address, Generation, KernelMessage, LazyLoadBlob, ProcessId } from '../host/types.js';
 import type { ModuleContext, ModuleSend } from '../host/kernel/module.js';
 import { createHttpAgent, executeHttpRequest, type HttpOutcome } from '../host/modules/http-client/http-request.js';
 import { createHttpClientModule, type HttpClientModule } from '../host/modules/http-client/index.js';
 import type { OutgoingHttpRequest } from '../host/wire/http-client.js';
-
-interface HttpServerFixture {
-  port: number;
-  url: string;
-  requests: Map<string, number>;
-  readonly held: number;
-  close(): Promise<void>;
-}
-interface WsEvent {
-  kind: string;
-  path: string;
-  data?: Buffer;
-  code?: number;
-  headers?: Record<string, string>;
-}
-interface WsServerFixture {
-  port: number;
-  url: string;
-  events: WsEvent[];
-  connections: Set<{ path: string; closed: boolean }>;
-  close(): Promise<void>;
-}
-interface Servers {
-  startHttpServer(): Promise<HttpServerFixture>;
-  startWsServer(): Promise<WsServerFixture>;
-  FILE_TEXT: string;
-}
-const servers = (await import(new URL('../../components/clients/peers.mjs', import.meta.url).href)) as Servers;
-
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
-
-async function until(cond: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { closedPort, dec, enc, until } from './helpers.js';
+import { servers, type HttpServerFixture, type WsServerFixture } from './peers.js';
 
 const req = (method: string, url: string, headers: Array<[string, string]> = [], version?: string): OutgoingHttpRequest => ({
   method,

@@ -16,9 +16,8 @@ import {
   type ClientError,
 } from '../host/wire/http-client.js';
 import { pascalCase, requestHeaders, responseHeaders } from '../host/modules/http-client/http-request.js';
+import { enc, dec } from './helpers.js';
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 const parse = (s: string) => parseHttpClientAction(enc(s));
 const rejects = (s: string | Uint8Array) =>
   assert.throws(() => parseHttpClientAction(typeof s === 'string' ? enc(s) : s), WireError, String(s));

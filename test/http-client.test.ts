@@ -5,58 +5,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { KinodeNode } from '../host/node.js';
 import { createHttpClientModule, type HttpClientModule } from '../host/modules/http-client/index.js';
-import { bootNode, cleanupTempDirs, cmd, inboxUntil, makePackage, type InboxEntry } from './helpers.js';
+import { bootNode, cleanupTempDirs, closedPort, cmd, inboxUntil, makePackage, until, type InboxEntry } from './helpers.js';
+import { servers, type HttpServerFixture, type WsServerFixture } from './peers.js';
 
-interface HttpServerFixture {
-  port: number;
-  url: string;
-  requests: Map<string, number>;
-  readonly held: number;
-  close(): Promise<void>;
-}
-interface WsServerFixture {
-  port: number;
-  url: string;
-  events: Array<{ kind: string; path: string; data?: Buffer; headers?: Record<string, string> }>;
-  connections: Set<{ path: string; closed: boolean }>;
-  close(): Promise<void>;
-}
-interface PythonWsServer {
-  port: number;
-  url: string;
-  output: string[];
-  exited: Promise<number | null>;
-  close(): Promise<void>;
-}
-interface Servers {
-  startHttpServer(): Promise<HttpServerFixture>;
-  startWsServer(): Promise<WsServerFixture>;
-  startPythonWsServer(): Promise<PythonWsServer>;
-  pythonWebsocketsAvailable(): boolean;
-  FILE_TEXT: string;
-}
-const servers = (await import(new URL('../../components/clients/peers.mjs', import.meta.url).href)) as Servers;
 const clientsWasm = (gen: 0 | 1): string => fileURLToPath(new URL(`../../components/build/clients-v${gen}.wasm`, import.meta.url));
-
-async function until(cond: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const unb64 = (s: string): Buffer => Buffer.from(s, 'base64');
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

@@ -19,9 +19,8 @@ import {
   type ServerErrorKind,
 } from '../host/wire/http-server.js';
 import { decodeExtFrame, encodeExtPushData } from '../host/wire/msgpack.js';
+import { enc, dec } from './helpers.js';
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const strHex = (s: string): string => Buffer.from(s).toString('hex');
 

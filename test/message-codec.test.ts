@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeDeliveries, decodeOutgoing, encodeDeliveries, encodeOutgoing } from '../host/process/message-codec.js';
 import type { Address, Delivery, KernelMessage } from '../host/types.js';
+import { enc } from './helpers.js';
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const addr = (node: string, processName: string): Address => ({ node, process: { processName, packageName: 'pkg', publisherNode: 'pub.os' } });
 /** decoded byte fields are views; compare them as plain arrays */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? [...x] : typeof x === 'bigint' ? `${x}n` : x === undefined ? null : x)));

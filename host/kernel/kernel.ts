@@ -14,7 +14,7 @@ import type {
   ProcessId,
   Request,
 } from '../types.js';
-import { addrStr, IdSource, isKimapSafe, isWellFormedPid, MESSAGING, NETWORK, packageStr, pidStr } from './address.js';
+import { addrStr, IdSource, isKimapSafe, isWellFormedPid, MESSAGING, NETWORK, packageStr, parseProcessId, pidStr } from './address.js';
 import { CapabilityStore } from './capabilities.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
 import { ProcessSlot } from './process-slot.js';
@@ -53,6 +53,8 @@ interface ModuleEntry {
   module: SystemModule;
   key: string;
   capExempt: boolean;
+  /** its two names, parsed once: they are needed on every message to or from it */
+  pids: { v0: ProcessId; v1: ProcessId };
 }
 
 interface PendingTimer {
@@ -118,7 +120,8 @@ export class Kernel {
 
   registerModule(module: SystemModule, opts: { capExempt?: boolean } = {}): void {
     const key = module.names.v1;
-    const entry: ModuleEntry = { module, key, capExempt: opts.capExempt ?? false };
+    const pids = { v0: parseProcessId(module.names.v0), v1: parseProcessId(module.names.v1) };
+    const entry: ModuleEntry = { module, key, capExempt: opts.capExempt ?? false, pids };
     this.modules.set(key, entry);
     if (module.names.v0 === module.names.v1) {
       this.moduleNames.set(module.names.v0, { entry, era: 'both' });
@@ -164,10 +167,7 @@ export class Kernel {
 
   /** The name a module presents to a receiver of the given generation. */
   private moduleSourceName(entry: ModuleEntry, gen: Generation | undefined): ProcessId {
-    const names = entry.module.names;
-    const text = gen === 0 ? names.v0 : names.v1;
-    const [processName, packageName, publisherNode] = text.split(':') as [string, string, string];
-    return { processName, packageName, publisherNode };
+    return gen === 0 ? entry.pids.v0 : entry.pids.v1;
   }
 
   private sendFromModule(entry: ModuleEntry, msg: ModuleSend): bigint {
@@ -521,11 +521,8 @@ export class Kernel {
 
   private holdsMessagingCap(holder: string, target: ProcessId, moduleEntry: ModuleEntry | undefined): boolean {
     if (!moduleEntry) return this.caps.has(holder, this.messagingCap(target));
-    const n = moduleEntry.module.names;
-    return [n.v0, n.v1].some((name) => {
-      const [processName, packageName, publisherNode] = name.split(':') as [string, string, string];
-      return this.caps.has(holder, this.messagingCap({ processName, packageName, publisherNode }));
-    });
+    const { v0, v1 } = moduleEntry.pids;
+    return this.caps.has(holder, this.messagingCap(v0)) || this.caps.has(holder, this.messagingCap(v1));
   }
 
   private senderName(from: Sender): string {
