@@ -223,6 +223,11 @@ class RecordingContext implements ModuleContext {
   print(_v: number, text: string): void {
     this.prints.push(text);
   }
+  hasCapability(): boolean {
+    return true;
+  }
+  grantCapabilities(): void {}
+  dropCapabilities(): void {}
   onProcessExit(l: (pid: ProcessId) => void): void {
     this.exitListeners.push(l);
   }

@@ -190,6 +190,9 @@ function fakeContext(): { ctx: ModuleContext; sent: Sent[] } {
     generationOf: () => 1,
     print: () => {},
     onProcessExit: () => {},
+    hasCapability: () => true,
+    grantCapabilities: () => {},
+    dropCapabilities: () => {},
   };
   return { ctx, sent };
 }

@@ -24,11 +24,12 @@ import type { StateStore } from './state-store.js';
 import type { KernelCall, WorkerToKernel } from '../process/wire-protocol.js';
 import type { PreparedComponent } from '../loader/transpile-cache.js';
 import type { Drive } from '../package/drive.js';
+import { KERNEL_NAMES, STATE_NAMES, VFS_NAMES } from '../wire/names.js';
 
 /** Sources the runtime exempts from the capability check. */
-const CAP_EXEMPT = new Set(['kernel:distro:sys', 'state:distro:sys', 'vfs:distro:sys']);
-const KERNEL_PID: ProcessId = { processName: 'kernel', packageName: 'distro', publisherNode: 'sys' };
-const VFS_PID: ProcessId = { processName: 'vfs', packageName: 'distro', publisherNode: 'sys' };
+const CAP_EXEMPT = new Set([KERNEL_NAMES.v1, STATE_NAMES.v1, VFS_NAMES.v1]);
+const KERNEL_PID: ProcessId = parseProcessId(KERNEL_NAMES.v1);
+const VFS_PID: ProcessId = parseProcessId(VFS_NAMES.v1);
 /** setTimeout's limit; longer timeouts never fire in practice */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -149,6 +150,9 @@ export class Kernel {
       generationOf: (pid) => this.processes.get(pidStr(pid))?.generation,
       print: (v, text) => this.print(v, text),
       onProcessExit: (l) => this.exitListeners.push(l),
+      hasCapability: (holder, cap) => this.caps.has(this.holderKey(pidStr(holder)), cap),
+      grantCapabilities: (holder, caps) => this.caps.add(this.holderKey(pidStr(holder)), caps),
+      dropCapabilities: (holder, caps) => this.caps.remove(this.holderKey(pidStr(holder)), caps),
     };
   }
 

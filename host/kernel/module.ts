@@ -2,7 +2,7 @@
 // A module is addressed like a process, under one name per generation, and speaks to
 // processes only through the kernel, so capability checks and era naming apply to it too.
 
-import type { Address, Generation, KernelMessage, LazyLoadBlob, Message, ProcessId, Response } from '../types.js';
+import type { Address, Capability, Generation, KernelMessage, LazyLoadBlob, Message, ProcessId, Response } from '../types.js';
 
 export interface ModuleNames {
   /** e.g. `http_server:distro:sys` */
@@ -39,6 +39,15 @@ export interface ModuleContext {
   print(verbosity: number, text: string): void;
   /** Called whenever a process instance ends (exit, trap, kill, reinstall). */
   onProcessExit(listener: (pid: ProcessId) => void): void;
+  /**
+   * The capability oracle (as the runtime's modules ask the kernel "has"/"add"): does `holder`
+   * hold `cap` (params compared as parsed JSON)? Modules never touch the kernel's tables.
+   */
+  hasCapability(holder: ProcessId, cap: Capability): boolean;
+  /** Add capabilities to `holder` (e.g. vfs's CreateDrive grants read+write on the new drive). */
+  grantCapabilities(holder: ProcessId, caps: Capability[]): void;
+  /** Remove capabilities from `holder`. */
+  dropCapabilities(holder: ProcessId, caps: Capability[]): void;
 }
 
 export interface SystemModule {

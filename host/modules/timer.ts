@@ -5,9 +5,10 @@
 
 import type { Generation, KernelMessage } from '../types.js';
 import type { ModuleContext, SystemModule } from '../kernel/module.js';
+import { TIMER_NAMES } from '../wire/names.js';
 
 export class TimerModule implements SystemModule {
-  readonly names = { v0: 'timer:distro:sys', v1: 'timer:distro:sys' };
+  readonly names = TIMER_NAMES;
   readonly public = true;
   private ctx!: ModuleContext;
   private readonly timers = new Set<NodeJS.Timeout>();

@@ -8,14 +8,15 @@ import type { ModuleContext, SystemModule } from '../../kernel/module.js';
 import { ActionHandler, type ActionLimits } from './actions.js';
 import { createHttpAgent } from './http-request.js';
 import { WsChannels } from './ws-channels.js';
+import { HTTP_CLIENT_NAMES } from '../../wire/names.js';
+
+export { HTTP_CLIENT_NAMES };
 
 export interface HttpClientModuleOptions {
   /** a plain output line (where the runtime writes to stdout rather than the terminal) */
   print: (line: string) => void;
   limits?: Partial<ActionLimits>;
 }
-
-export const HTTP_CLIENT_NAMES = { v0: 'http_client:distro:sys', v1: 'http-client:distro:sys' } as const;
 
 const DEFAULT_LIMITS: ActionLimits = {
   graceMs: 250,

@@ -28,8 +28,9 @@ import {
   serializeHeaders,
   splitTarget,
 } from './request-info.js';
+import { HTTP_SERVER_NAMES } from '../../wire/names.js';
 
-export const HTTP_SERVER_NAMES = { v0: 'http_server:distro:sys', v1: 'http-server:distro:sys' } as const;
+export { HTTP_SERVER_NAMES };
 
 /** the runtime's limit on `POST /login` bodies */
 const LOGIN_BODY_LIMIT = 16 * 1024;
