@@ -76,10 +76,10 @@ export function componentImports(bytes: Uint8Array): ComponentImport[] {
  * 2025 (a value bound); no other part of the grammar is ambiguous.
  */
 function importSection(bytes: Uint8Array, start: number, end: number, sectionAt: number): ComponentImport[] {
-  const first = readImports(new Reader(bytes, start, end), 'valtype', sectionAt);
+  const first = readImports(new Reader(bytes, start, end, 'its section'), 'valtype', sectionAt);
   if ('imports' in first) return first.imports;
   if (first.sawValue) {
-    const second = readImports(new Reader(bytes, start, end), 'bound', sectionAt);
+    const second = readImports(new Reader(bytes, start, end, 'its section'), 'bound', sectionAt);
     if ('imports' in second) return second.imports;
   }
   throw first.error;
@@ -194,6 +194,8 @@ class Reader {
     private readonly b: Uint8Array,
     public pos: number,
     readonly end: number,
+    /** what `end` is the end of, for messages */
+    private readonly within = 'the file',
   ) {}
 
   byte(what: string): number {
@@ -238,7 +240,6 @@ class Reader {
   }
 
   private truncated(what: string): NotAComponentError {
-    const where = this.end === this.b.length ? 'the end of the file' : `the end of its section (byte ${this.end})`;
-    return new NotAComponentError(`truncated: ${what} at byte ${this.pos} runs past ${where}`);
+    return new NotAComponentError(`truncated: ${what} at byte ${this.pos} runs past the end of ${this.within} (byte ${this.end})`);
   }
 }
