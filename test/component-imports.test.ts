@@ -275,7 +275,7 @@ describe('built components', () => {
 for (const gen of [0, 1] as const) {
   const wasm = built(`rust-poll-v${gen}`);
   describe(`a component importing wasi:io/poll in the 0x01 name form, process-v${gen}`, { skip: existsSync(wasm) ? false : `${wasm} not built (no Rust web toolchain)` }, () => {
-    it('is read, installed with its world detected, runs, and sleeps through wasi:io/poll', async () => {
+    it('is read, installed with its world detected, runs, and sleeps through wasi:io/poll; a broken copy is refused in one line', async () => {
       const old = toOldNameForm(readFileSync(wasm));
       const imports = componentImports(old);
       const poll = imports.find((i) => i.name === 'wasi:io/poll@0.2.0');
@@ -283,12 +283,19 @@ for (const gen of [0, 1] as const) {
       assert.ok(imports.every((i) => i.form === 1));
       assert.ok(componentImportNames(old).includes(`kinode:process/standard@${gen ? '1.0.0' : '0.8.0'}`));
 
-      const file = join(tempDir('kh-old-form-'), `rust-poll-old-v${gen}.wasm`);
+      const files = tempDir('kh-old-form-');
+      const file = join(files, `rust-poll-old-v${gen}.wasm`);
       writeFileSync(file, old);
+      // the same file with the poll import's extern kind (after its name) made invalid
+      const broken = Buffer.from(old);
+      broken[broken.indexOf('wasi:io/poll@0.2.0') + 'wasi:io/poll@0.2.0'.length] = 0x06;
+      const brokenFile = join(files, `broken-v${gen}.wasm`);
+      writeFileSync(brokenFile, broken);
       const pkg = `oldform${gen}`;
       // no wit_version: install reads the world from the component's imports
       const dir = await makePackage({ packageName: pkg, publisher: 'test.os', witVersion: null, processes: [{ name: 'sleeper', wasm: file }] });
-      const node = await bootNode({ packages: [dir] });
+      const bad = await makePackage({ packageName: `badform${gen}`, publisher: 'test.os', witVersion: null, processes: [{ name: 'bad', wasm: brokenFile }] });
+      const node = await bootNode({ packages: [bad, dir] });
       try {
         const sleeper = `fake.dev@sleeper:${pkg}:test.os`;
         await node.waitForPrint(new RegExp(`^${pkg}:test\\.os: rust echo ready ${sleeper.replace(/\./g, '\\.')}$`));
@@ -297,6 +304,12 @@ for (const gen of [0, 1] as const) {
         assert.equal(r.text, 'slept 300');
         assert.ok(Date.now() - started >= 300, 'the sleep lasted at least as long as asked');
         assert.equal((await node.driver().request(sleeper, 'still echoing', { expects: 5 })).text, 'still echoing');
+        // the broken one is refused in one line naming its file; the node runs on
+        const refused = node.prints.filter((l) => l.includes(`badform${gen}`) && l.includes('bad.wasm'));
+        assert.ok(
+          refused.some((l) => /bad\.wasm: malformed import section at byte \d+ \(import 1 of 1\): unknown import kind 0x06 at byte \d+$/.test(l)),
+          node.prints.join('\n'),
+        );
       } finally {
         await node.stop();
       }
