@@ -104,8 +104,7 @@ export class KvActions {
     // every action opens the db (so RemoveDb leaves an empty one behind, as in the runtime)
     let store: KvStore;
     try {
-      const dir = dbDir(this.p.root, key);
-      store = handles.get(k, () => new KvStore(dir));
+      store = handles.get(k, () => new KvStore(dbDir(this.p.root, key)));
     } catch (e) {
       if (e instanceof DbPathError) return { error: { kind: 'io', text: e.message } };
       return { error: { kind: 'store', action: undefined, text: ioText(e) } };

@@ -40,7 +40,7 @@ const WRITE_KEYWORDS = new Set([
 ]);
 
 /** The runtime's gate: the first whitespace-separated word, upper-cased. */
-const firstWord = (sql: string): string => (sql.trim().split(/\s+/)[0] ?? '').toUpperCase();
+const firstWord = (sql: string): string => (/^\s*(\S*)/.exec(sql)![1]!).toUpperCase();
 
 export interface SqliteParts {
   ctx: ModuleContext;
@@ -128,8 +128,7 @@ export class SqliteActions {
     // every action opens the db (so RemoveDb leaves an empty one behind, as in the runtime)
     let db: SqliteDb;
     try {
-      const dir = dbDir(this.p.root, key);
-      db = handles.get(k, () => new SqliteDb(dir, key.db));
+      db = handles.get(k, () => new SqliteDb(dbDir(this.p.root, key), key.db));
     } catch (e) {
       if (e instanceof DbPathError) return { error: { kind: 'io', text: e.message } };
       return { error: { kind: 'sql', text: text(e) } };

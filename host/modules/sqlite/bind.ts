@@ -16,10 +16,18 @@ export interface ParamSlot {
   index: number;
 }
 
-const isIdent = (c: string): boolean => /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
+const isIdent = (c: string): boolean => {
+  const x = c.charCodeAt(0);
+  return (x >= 0x61 && x <= 0x7a) || (x >= 0x41 && x <= 0x5a) || (x >= 0x30 && x <= 0x39) || x === 0x5f || x === 0x24 || x >= 0x80;
+};
+
+export interface ParamSlots {
+  slots: ParamSlot[];
+  count: number;
+}
 
 /** Parameter slots of one SQL statement, in text order, and its parameter count. */
-export function paramSlots(sql: string): { slots: ParamSlot[]; count: number } {
+export function paramSlots(sql: string): ParamSlots {
   const slots: ParamSlot[] = [];
   const named = new Map<string, number>();
   let max = 0;
@@ -73,8 +81,7 @@ export function paramSlots(sql: string): { slots: ParamSlot[]; count: number } {
 export class ParamCountError extends Error {}
 
 /** Arguments for better-sqlite3's run/all/get: positional values, then an object of named ones. */
-export function bindArgs(sql: string, values: BindValue[]): unknown[] {
-  const { slots, count } = paramSlots(sql);
+export function bindArgs({ slots, count }: ParamSlots, values: BindValue[]): unknown[] {
   if (values.length !== count) {
     // rusqlite stops counting one past the expected number
     const got = values.length > count ? count + 1 : values.length;

@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { bindArgs, ParamCountError } from './bind.js';
+import { bindArgs, paramSlots, ParamCountError, type ParamSlots } from './bind.js';
 import type { BindValue } from './params.js';
 import { rowsJson } from './rows.js';
 
@@ -25,10 +25,15 @@ function sqlError(e: unknown): SqlError {
 
 const STATEMENT_CACHE = 64;
 
+interface Prepared {
+  stmt: Database.Statement;
+  params: ParamSlots;
+}
+
 export class SqliteDb {
   private readonly db: Database.Database;
-  /** prepared statements by SQL text, least recently used dropped first */
-  private readonly stmts = new Map<string, Database.Statement>();
+  /** prepared statements (with their parameter slots) by SQL text, least recently used dropped first */
+  private readonly stmts = new Map<string, Prepared>();
 
   /** Opens (creating when absent) db `name` in directory `dir`. */
   constructor(dir: string, name: string) {
@@ -43,24 +48,25 @@ export class SqliteDb {
     }
   }
 
-  private prepare(sql: string): Database.Statement {
-    let s = this.stmts.get(sql);
-    if (s) {
+  private prepare(sql: string): Prepared {
+    let p = this.stmts.get(sql);
+    if (p) {
       this.stmts.delete(sql);
     } else {
-      s = this.db.prepare(sql);
-      if (s.reader) s.raw(true).safeIntegers(true);
+      const stmt = this.db.prepare(sql);
+      if (stmt.reader) stmt.raw(true).safeIntegers(true);
+      p = { stmt, params: paramSlots(sql) };
     }
-    this.stmts.set(sql, s);
+    this.stmts.set(sql, p);
     if (this.stmts.size > STATEMENT_CACHE) this.stmts.delete(this.stmts.keys().next().value as string);
-    return s;
+    return p;
   }
 
   /** A Query: the rows as the runtime's JSON blob. Throws SqlError. */
   query(sql: string, values: BindValue[]): Uint8Array {
     try {
-      const s = this.prepare(sql);
-      const args = bindArgs(sql, values);
+      const { stmt: s, params } = this.prepare(sql);
+      const args = bindArgs(params, values);
       if (!s.reader) {
         s.run(...args);
         return rowsJson([], []);
@@ -85,8 +91,8 @@ export class SqliteDb {
   }
 
   private execute(sql: string, values: BindValue[]): void {
-    const s = this.prepare(sql);
-    const args = bindArgs(sql, values);
+    const { stmt: s, params } = this.prepare(sql);
+    const args = bindArgs(params, values);
     if (s.reader) {
       s.get(...args); // rusqlite steps once (an INSERT … RETURNING has inserted), then fails
       throw new SqlError('Execute returned results - did you mean to call query?');

@@ -38,13 +38,25 @@ function valueJson(v: unknown): string {
 
 const byUtf8 = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-/** The blob of a `Read` answer: rows from better-sqlite3's raw mode with safe integers. */
-export function rowsJson(columns: string[], rows: unknown[][]): Uint8Array {
-  // column order → sorted key order, once per query; a repeated name keeps its last column
+type Layout = ReadonlyArray<readonly [key: string, column: number]>;
+const layouts = new Map<string, Layout>();
+
+/** Column order → sorted key order (a repeated name keeps its last column); memoized per column list. */
+function layout(columns: string[]): Layout {
+  const id = columns.join('\0');
+  let l = layouts.get(id);
+  if (l) return l;
   const last = new Map<string, number>();
   columns.forEach((c, i) => last.set(c, i));
-  const keys = [...last.keys()].sort(byUtf8);
-  const cols = keys.map((k) => [q(k), last.get(k)!] as const);
+  l = [...last.keys()].sort(byUtf8).map((k) => [q(k), last.get(k)!] as const);
+  if (layouts.size > 1024) layouts.clear();
+  layouts.set(id, l);
+  return l;
+}
+
+/** The blob of a `Read` answer: rows from better-sqlite3's raw mode with safe integers. */
+export function rowsJson(columns: string[], rows: unknown[][]): Uint8Array {
+  const cols = layout(columns);
   const parts: string[] = [];
   for (const row of rows) parts.push(`{${cols.map(([k, i]) => `${k}:${valueJson(row[i])}`).join(',')}}`);
   return Buffer.from(`[${parts.join(',')}]`);
