@@ -155,6 +155,18 @@ describe('kv:distro:sys through a node', () => {
         assert.deepEqual(err(await kv(peer, 'main', { Delete: { key: k, tx_id: null } })), gen === 0 ? { NoCap: { error: `Delete { key: [${k.join(', ')}], tx_id: None }` } } : 'NoWriteCap');
       });
 
+      it(gen === 0 ? 'v0 caps name no package: a cap on db "shared" of its own package opens the owner\'s "shared" too' : 'v1 caps name the package: a cap on db "shared" of its own package does not open the owner\'s', async () => {
+        const k = jsonBytes('s');
+        await kv(P(), 'shared', 'Open');
+        await kv(P(), 'shared', { Set: { key: k, tx_id: null } }, { text: 'owner data' });
+        const peer = n.peer(gen);
+        const peerPkg = { package_name: `${n.pkg(gen).replace(/\d$/, '')}peer${gen}`, publisher_node: PUB };
+        assert.equal(ok(await call(n.node, peer, KV, { package_id: peerPkg, db: 'shared', action: 'Open' })).text, '"Ok"');
+        const r = await kv(peer, 'shared', get(k));
+        if (gen === 0) assert.equal(ok(r).blob?.toString(), 'owner data');
+        else assert.equal(err(r), 'NoReadCap');
+      });
+
       it('without the messaging cap the request is dropped; without granting kv messaging the reply is dropped', async () => {
         const noCap = await kv(n.who(gen, 'nocap'), 'main', 'Open');
         assert.deepEqual(noCap, { ok: false, errorKind: 'timeout' });
