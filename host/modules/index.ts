@@ -4,6 +4,8 @@ import type { SystemModule } from '../kernel/module.js';
 import { TimerModule } from './timer.js';
 import { createHttpServerModule, type HttpServerModuleOptions } from './http-server/index.js';
 import { createHttpClientModule } from './http-client/index.js';
+import { createKvModule } from './kv/index.js';
+import { createSqliteModule } from './sqlite/index.js';
 
 /** What the node hands its modules: all that http-server needs (the others need less). */
 export type ModuleEnvironment = HttpServerModuleOptions;
@@ -13,5 +15,7 @@ export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
     new TimerModule(),
     createHttpServerModule(env),
     createHttpClientModule({ print: env.print }),
+    createKvModule({ home: env.home }),
+    createSqliteModule({ home: env.home }),
   ];
 }
