@@ -4,6 +4,7 @@ import type { SystemModule } from '../kernel/module.js';
 import { TimerModule } from './timer.js';
 import { createHttpServerModule, type HttpServerModuleOptions } from './http-server/index.js';
 import { createHttpClientModule } from './http-client/index.js';
+import { createVfsModule } from './vfs/index.js';
 
 /** What the node hands its modules: all that http-server needs (the others need less). */
 export type ModuleEnvironment = HttpServerModuleOptions;
@@ -13,5 +14,6 @@ export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
     new TimerModule(),
     createHttpServerModule(env),
     createHttpClientModule({ print: env.print }),
+    createVfsModule({ home: env.home }),
   ];
 }
