@@ -7,25 +7,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yazl from 'yazl';
 import type { KinodeNode } from '../host/node.js';
 import { bootNode, cleanupTempDirs, cmd, makePackage, tempDir } from './helpers.js';
-
-export const storageWasm = (gen: 0 | 1): string => fileURLToPath(new URL(`../../components/build/storage-v${gen}.wasm`, import.meta.url));
-
-interface Blob {
-  mime: string | null;
-  text: string | null;
-  b64: string;
-}
-export interface Reply {
-  reply?: unknown;
-  rawBody?: string;
-  metadata?: string | null;
-  blob?: Blob | null;
-  sendError?: string;
-}
+import { storageWasm, type Reply } from './storage-fixture.js';
 
 const VFS = 'vfs:distro:sys';
 
