@@ -331,9 +331,9 @@ const LOG_OPS = {
 
 // ---- http::server helpers ----
 
-// mime_guess's first type for the extensions a UI ships
+// mime_guess 2.0.5's first type (what kinode 0.9.10 / 1.0.0 lock) for the extensions a UI ships
 const MIME = {
-  html: 'text/html', htm: 'text/html', js: 'application/javascript', mjs: 'application/javascript', css: 'text/css',
+  html: 'text/html', htm: 'text/html', js: 'text/javascript', mjs: 'text/javascript', css: 'text/css',
   json: 'application/json', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', svg: 'image/svg+xml',
   ico: 'image/x-icon', txt: 'text/plain', wasm: 'application/wasm', woff: 'font/woff', woff2: 'font/woff2', map: 'application/json',
   webp: 'image/webp', xml: 'text/xml',
