@@ -502,6 +502,34 @@ const STORE_OPS = {
   },
 };
 
+// ---- benchmark ----
+
+const BENCH_OPS = {
+  // n x (Write of `size` bytes, then Read of the same file), each awaited as process_lib does;
+  // returns the elapsed ms (wall clock inside the process) and the bytes read back
+  vfsLoop: (a) => {
+    const path = pathArg(a);
+    const size = uintArg(a.size, 'size');
+    const n = uintArg(a.n, 'n');
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i++) bytes[i] = i & 255;
+    return () => {
+      const req = (action) => ({ inherit: false, expectsResponse: BigInt(TIMEOUT), body: utf8(JSON.stringify({ path, action })), metadata: undefined, capabilities: [] });
+      const write = req('Write');
+      const read = req('Read');
+      let readBack = 0;
+      const start = Date.now();
+      for (let i = 0; i < n; i++) {
+        std.sendAndAwaitResponse(VFS, write, { mime: undefined, bytes });
+        std.sendAndAwaitResponse(VFS, read, undefined);
+        const b = std.getBlob();
+        readBack += b === undefined ? 0 : b.bytes.length;
+      }
+      return { ms: Date.now() - start, readBack };
+    };
+  },
+};
+
 // ---- generic ----
 
 const OTHER_OPS = {
@@ -521,7 +549,7 @@ const OTHER_OPS = {
   inbox: () => () => inbox.splice(0),
 };
 
-const OPS = { ...VFS_OPS, ...LOG_OPS, ...HTTP_OPS, ...STORE_OPS, ...OTHER_OPS };
+const OPS = { ...VFS_OPS, ...LOG_OPS, ...HTTP_OPS, ...STORE_OPS, ...BENCH_OPS, ...OTHER_OPS };
 
 // ---- loop ----
 
