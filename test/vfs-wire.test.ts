@@ -185,6 +185,24 @@ for (const gen of [0, 1] as const) {
       );
     });
 
+    it('a sender\'s requests are answered in order: a Read right behind a fire-and-forget AddZip sees its files', async () => {
+      const zip = await zipOf([['later.txt', 'unzipped first']]);
+      await on({ op: 'vfs', path: `/${mine}/data/ordered`, action: 'AddZip', blob: { b64: zip.toString('base64') }, expects: null });
+      assert.equal((await on({ op: 'read', path: `/${mine}/data/ordered/later.txt` })).blob?.text, 'unzipped first');
+    });
+
+    it('cursors are per path and shared by every process touching the file', async () => {
+      const path = `/${mine}/data/shared.txt`;
+      await on({ op: 'write', path, data: '0123456789' });
+      await on({ op: 'openFile', path, create: false });
+      await on({ op: 'seek', path, from: { Start: 6 } });
+      // another package's process with the root cap reads on from the same cursor
+      assert.equal((await v(at('root'), { op: 'readToEnd', path })).blob?.text, '6789');
+      // CloseFile forgets it: the next ReadToEnd starts at 0
+      await on({ op: 'closeFile', path, await: true });
+      assert.equal((await on({ op: 'readToEnd', path })).blob?.text, '0123456789');
+    });
+
     it('`..` is resolved inside the path; escaping the vfs root is refused', async () => {
       await on({ op: 'write', path: `/${mine}/data/dots.txt`, data: 'dots' });
       assert.equal((await on({ op: 'read', path: `/${mine}/data/sub/../dots.txt` })).blob?.text, 'dots');
