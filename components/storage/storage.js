@@ -506,8 +506,10 @@ const STORE_OPS = {
 
 const BENCH_OPS = {
   // n x (Write of `size` bytes, then Read of the same file), each awaited as process_lib does;
-  // returns the elapsed ms (wall clock inside the process) and the bytes read back
+  // returns the elapsed ms (wall clock inside the process) and the bytes read back.
+  // `parts` ("write", "read", "blob"; default all three) leaves steps out, to see what costs.
   vfsLoop: (a) => {
+    const parts = new Set(Array.isArray(a.parts) ? a.parts : ['write', 'read', 'blob']);
     const path = pathArg(a);
     const size = uintArg(a.size, 'size');
     const n = uintArg(a.n, 'n');
@@ -520,10 +522,12 @@ const BENCH_OPS = {
       let readBack = 0;
       const start = Date.now();
       for (let i = 0; i < n; i++) {
-        std.sendAndAwaitResponse(VFS, write, { mime: undefined, bytes });
-        std.sendAndAwaitResponse(VFS, read, undefined);
-        const b = std.getBlob();
-        readBack += b === undefined ? 0 : b.bytes.length;
+        if (parts.has('write')) std.sendAndAwaitResponse(VFS, write, { mime: undefined, bytes });
+        if (parts.has('read')) std.sendAndAwaitResponse(VFS, read, undefined);
+        if (parts.has('blob')) {
+          const b = std.getBlob();
+          readBack += b === undefined ? 0 : b.bytes.length;
+        }
       }
       return { ms: Date.now() - start, readBack };
     };
