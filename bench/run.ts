@@ -599,7 +599,7 @@ async function main(): Promise<void> {
     ['3', sectionMessaging],
     ['4', sectionOutbound],
     ['5', sectionStart],
-    ['6', () => sectionStorageVfs({ row, rounds: ROUNDS, work, log, settle, checkBudget, notes })],
+    ['7', () => sectionStorageVfs({ row, rounds: ROUNDS, work, log, settle, checkBudget, notes })],
   ];
   for (const [id, f] of sections) {
     if (ONLY.size && !ONLY.has(id)) continue;

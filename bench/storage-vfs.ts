@@ -1,4 +1,4 @@
-// Bench section "6. Storage: vfs": a process writes a file through vfs:distro:sys and reads it
+// Bench section "7. Storage: vfs": a process writes a file through vfs:distro:sys and reads it
 // back (Write + blob, then Read -> blob, each awaited as process_lib's File::write / File::read
 // do), against Node writing and reading the same bytes with `fs` directly
 // (writeFileSync + readFileSync, the fastest direct form; vfs uses the same calls). Sizes 4 KiB
@@ -22,7 +22,7 @@ export interface StorageBenchContext {
   notes: string[];
 }
 
-const S = '6. Storage: vfs';
+const S = '7. Storage: vfs';
 const SIZES: Array<[string, number]> = [
   ['4 KiB', 4096],
   ['1 MiB', 1 << 20],

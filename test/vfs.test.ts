@@ -112,9 +112,9 @@ for (const gen of [0, 1] as const) {
       }
     });
 
-    it('kv: process_lib sequence (open, set, get, delete, begin_tx, commit)', async (t) => {
+    it('kv: process_lib sequence (open, set, get, delete, begin_tx, commit), data kept across a restart', async (t) => {
       const home = tempDir('kh-vfs-kv-');
-      const { node, app } = await storageNode(gen, home, ['kv:distro:sys']);
+      const { node, app, pkg } = await storageNode(gen, home, ['kv:distro:sys']);
       try {
         if (!node.module('kv:distro:sys')) return t.skip('kv:distro:sys is not registered on this branch');
         const { steps } = await cmd<{ steps: Array<Reply & { step: string }> }>(node, app, { op: 'kvSequence', db: 'items' });
@@ -132,14 +132,26 @@ for (const gen of [0, 1] as const) {
         assert.equal(by.getBeforeCommit!.rawBody, notFound);
         assert.equal(by.commit!.rawBody, '"Ok"');
         assert.equal(by.getAfterCommit!.blob?.text, '"in tx"');
+        // a restart: the committed value is still there (the db lives under the home)
+        await node.stop();
+        const again = await bootNode({ home, verbosity: 0, print: () => {} });
+        try {
+          await again.waitForPrint(new RegExp(`storage ready ${app}`), 60000);
+          const pkgId = { package_name: pkg.split(':')[0], publisher_node: pkg.split(':')[1] };
+          const action = gen === 0 ? `{"Get":{"key":${key('bar')}}}` : `{"Get":${key('bar')}}`;
+          const r = await cmd<Reply>(again, app, { op: 'await', target: 'kv:distro:sys', body: `{"package_id":${JSON.stringify(pkgId)},"db":"items","action":${action}}` });
+          assert.equal(r.blob?.text, '"in tx"');
+        } finally {
+          await again.stop();
+        }
       } finally {
         await node.stop();
       }
     });
 
-    it('sqlite: process_lib sequence (open, write with params, begin_tx, commit, read with params, keyword gate)', async (t) => {
+    it('sqlite: process_lib sequence (open, write with params, begin_tx, commit, read with params, keyword gate), rows kept across a restart', async (t) => {
       const home = tempDir('kh-vfs-sql-');
-      const { node, app } = await storageNode(gen, home, ['sqlite:distro:sys']);
+      const { node, app, pkg } = await storageNode(gen, home, ['sqlite:distro:sys']);
       try {
         if (!node.module('sqlite:distro:sys')) return t.skip('sqlite:distro:sys is not registered on this branch');
         const { steps } = await cmd<{ steps: Array<Reply & { step: string }> }>(node, app, { op: 'sqliteSequence', db: 'items' });
@@ -148,6 +160,25 @@ for (const gen of [0, 1] as const) {
         assert.equal(by.select!.rawBody, '"Read"');
         assert.deepEqual(JSON.parse(by.select!.blob!.text!), [{ name: 'alice', n: 1 }, { name: 'bob', n: 2 }]);
         assert.equal(by.badKeyword!.rawBody, gen === 0 ? '{"Err":{"error":"NotAReadKeyword"}}' : '{"Err":"NotAReadKeyword"}');
+        // a restart: the rows are still there (the db lives under the home)
+        await node.stop();
+        const again = await bootNode({ home, verbosity: 0, print: () => {} });
+        try {
+          await again.waitForPrint(new RegExp(`storage ready ${app}`), 60000);
+          const pkgId = { package_name: pkg.split(':')[0], publisher_node: pkg.split(':')[1] };
+          const query = 'SELECT name FROM items ORDER BY id';
+          const action = gen === 0 ? `{"Read":{"query":${JSON.stringify(query)}}}` : `{"Query":${JSON.stringify(query)}}`;
+          const r = await cmd<Reply>(again, app, {
+            op: 'await',
+            target: 'sqlite:distro:sys',
+            body: `{"package_id":${JSON.stringify(pkgId)},"db":"items","action":${action}}`,
+            blob: { text: '[]' },
+          });
+          assert.equal(r.rawBody, '"Read"');
+          assert.deepEqual(JSON.parse(r.blob!.text!), [{ name: 'alice' }, { name: 'bob' }]);
+        } finally {
+          await again.stop();
+        }
       } finally {
         await node.stop();
       }
