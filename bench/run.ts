@@ -21,6 +21,7 @@ import { BUILD, Child, RESULTS_DIR, cpuPercent, fmt, hasBuilt, median, percentil
 import { machine, machineLine, markdown, svgChart, textTable, type Row, type Target } from './report.js';
 import { wsLoad } from './ws-load.js';
 import { sectionStorageDb } from './storage-db.js';
+import { sectionStorageVfs } from './storage-vfs.js';
 
 const envNum = (k: string, d: number): number => {
   const v = Number(process.env[k]);
@@ -600,6 +601,7 @@ async function main(): Promise<void> {
     ['4', sectionOutbound],
     ['5', sectionStart],
     ['6', () => sectionStorageDb({ row, child, stop, alternate, settle, log, checkBudget, notes, rounds: ROUNDS, runS: RUN_S, home: sharedHome })],
+    ['7', () => sectionStorageVfs({ row, rounds: ROUNDS, work, log, settle, checkBudget, notes })],
   ];
   for (const [id, f] of sections) {
     if (ONLY.size && !ONLY.has(id)) continue;

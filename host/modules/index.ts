@@ -6,6 +6,7 @@ import { createHttpServerModule, type HttpServerModuleOptions } from './http-ser
 import { createHttpClientModule } from './http-client/index.js';
 import { createKvModule } from './kv/index.js';
 import { createSqliteModule } from './sqlite/index.js';
+import { createVfsModule } from './vfs/index.js';
 
 /** What the node hands its modules: all that http-server needs (the others need less). */
 export type ModuleEnvironment = HttpServerModuleOptions;
@@ -17,5 +18,6 @@ export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
     createHttpClientModule({ print: env.print }),
     createKvModule({ home: env.home }),
     createSqliteModule({ home: env.home }),
+    createVfsModule({ home: env.home }),
   ];
 }
