@@ -40,7 +40,7 @@ function gc(): void {
 
 async function bootNode(home: string): Promise<KinodeNode> {
   mkdirSync(home, { recursive: true });
-  const node = await startNode({ home, port: 0, verbosity: 0, print: () => {} });
+  const node = await startNode({ home, port: 0, verbosity: 0, print: () => {}, driver: true });
   cleanups.push(() => node.stop());
   return node;
 }
