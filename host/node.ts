@@ -9,7 +9,9 @@ import { Kernel, type ProcessSpec } from './kernel/kernel.js';
 import { StateStore } from './kernel/state-store.js';
 import { Drive } from './package/drive.js';
 import { TranspileCache } from './loader/transpile-cache.js';
-import { installPackage, type InstallResult } from './package/install.js';
+import { applyPackage, type InstallResult } from './package/install.js';
+import { AppStoreModule } from './modules/app-store/index.js';
+import { TesterModule } from './modules/tester/index.js';
 import { Driver } from './kernel/driver.js';
 import { decode, encode } from './kernel/persist-codec.js';
 import type { Capability } from './types.js';
@@ -33,6 +35,8 @@ export interface NodeOptions {
   print?: (line: string) => void;
   /** extra modules (tests); replaces nothing */
   extraModules?: SystemModule[];
+  /** register the test driver (`driver:kinode-host:sys`); only the test harness does */
+  driver?: boolean;
 }
 
 export class PortInUseError extends Error {}
@@ -47,6 +51,7 @@ export class KinodeNode {
   private readonly events = new EventEmitter();
   private persistTimer: NodeJS.Timeout | undefined;
   private driverModule: Driver | undefined;
+  private appStore!: AppStoreModule;
   private systemModules: SystemModule[] = [];
   port = 0;
 
@@ -93,10 +98,21 @@ export class KinodeNode {
         maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024 * 1024,
         print: (line) => node!.show(0, line),
       }),
+      // the runtime's app store and tester packages, as in-host modules (they need the kernel's
+      // install and spawn, which ModuleContext does not offer)
+      new AppStoreModule({ drive, apply: (src) => applyPackage(kernel, drive, src) }),
+      new TesterModule(drive, {
+        spawn: async (spec, caps) => {
+          kernel.initialize(spec, caps);
+          return kernel.run(spec.pid);
+        },
+        kill: (pid) => kernel.kill(pid, { revoke: true }),
+      }),
       ...(opts.extraModules ?? []),
     ];
     for (const m of modules) kernel.registerModule(m);
     node.systemModules = modules;
+    node.appStore = modules.find((m): m is AppStoreModule => m instanceof AppStoreModule)!;
     if (!modules.some((m) => m.names.v1 === 'http-server:distro:sys')) {
       // until the http-server module is present the port answers 404 to everything
       server.on('request', (_req, res) => {
@@ -104,8 +120,10 @@ export class KinodeNode {
         res.end();
       });
     }
-    node.driverModule = new Driver();
-    kernel.registerModule(node.driverModule, { capExempt: true });
+    if (opts.driver) {
+      node.driverModule = new Driver();
+      kernel.registerModule(node.driverModule, { capExempt: true });
+    }
     await kernel.startModules();
 
     node.port = await listen(server, opts.port, opts.host);
@@ -150,8 +168,9 @@ export class KinodeNode {
     });
   }
 
+  /** Install a package folder, pkg/ folder or kit zip through the app store; throws with the reason. */
   install(path: string): Promise<InstallResult> {
-    return installPackage(this.kernel, this.drive, path);
+    return this.appStore.installPath(path);
   }
 
   /** A system module by its v1 name (e.g. `http-server:distro:sys`), for tests and tools. */
@@ -159,8 +178,10 @@ export class KinodeNode {
     return this.systemModules.find((m) => m.names.v1 === v1Name) as T | undefined;
   }
 
+  /** The test driver; only nodes started with `driver: true` (the test harness) have one. */
   driver(): Driver {
-    return this.driverModule!;
+    if (!this.driverModule) throw new Error('this node has no test driver (start it with driver: true)');
+    return this.driverModule;
   }
 
   private persistFile(): string {
