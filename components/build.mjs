@@ -31,6 +31,9 @@ const TARGETS = [
   // http-server's book-like servers (components/servers/servers.js)
   { name: 'servers-v0', source: join(COMPONENTS_DIR, 'servers', 'servers.js'), generation: 0, world: 'process-v0', wit: join(ROOT, 'wit', 'v0'), specifier: 'kinode:process/standard@0.8.0' },
   { name: 'servers-v1', source: join(COMPONENTS_DIR, 'servers', 'servers.js'), generation: 1, world: 'process-v1', wit: join(ROOT, 'wit', 'v1'), specifier: 'kinode:process/standard@1.0.0' },
+  // a test for the runtime's tester (components/tester-case/tester-case.js)
+  { name: 'tester-case-v0', source: join(COMPONENTS_DIR, 'tester-case', 'tester-case.js'), generation: 0, world: 'process-v0', wit: join(ROOT, 'wit', 'v0'), specifier: 'kinode:process/standard@0.8.0' },
+  { name: 'tester-case-v1', source: join(COMPONENTS_DIR, 'tester-case', 'tester-case.js'), generation: 1, world: 'process-v1', wit: join(ROOT, 'wit', 'v1'), specifier: 'kinode:process/standard@1.0.0' },
 ];
 
 const CJS_PKG = fileURLToPath(new URL('../package.json', import.meta.resolve('@bytecodealliance/componentize-js')));

@@ -37,9 +37,13 @@ export interface NodeOptions {
   extraModules?: SystemModule[];
   /** register the test driver (`driver:kinode-host:sys`); only the test harness does */
   driver?: boolean;
+  /** a package of `packages` that cannot be installed fails the boot (CLI) instead of being printed */
+  strictPackages?: boolean;
 }
 
 export class PortInUseError extends Error {}
+/** A package given at boot could not be installed (strictPackages). */
+export class PackageInstallError extends Error {}
 
 interface PersistedKernel {
   processes: ProcessSpec[];
@@ -133,7 +137,12 @@ export class KinodeNode {
       try {
         await node.install(p);
       } catch (e) {
-        node.show(0, `kinode-host: cannot install ${p}: ${(e as Error).message}`);
+        const why = `cannot install ${p}: ${(e as Error).message}`;
+        if (opts.strictPackages) {
+          await node.stop();
+          throw new PackageInstallError(why);
+        }
+        node.show(0, `kinode-host: ${why}`);
       }
     }
     for (const pid of restored) await kernel.run(pid);
@@ -259,7 +268,13 @@ async function listen(server: Server, port: number | undefined, host: string): P
     try {
       return await tryPort(port);
     } catch (e) {
-      throw new PortInUseError(`cannot bind ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      let hint = '';
+      if (code === 'EADDRINUSE' && port > 0) {
+        const free = await firstFreePort(port + 1, Math.min(port + 1000, 65535), host);
+        hint = free === undefined ? ` (no free port in ${port + 1}..${Math.min(port + 1000, 65535)})` : ` (first free port after ${port}: ${free})`;
+      }
+      throw new PortInUseError(`cannot bind ${host}:${port}: ${code ?? (e as Error).message}${hint}`);
     }
   }
   for (let p = 8080; p < 9000; p++) {
@@ -270,4 +285,17 @@ async function listen(server: Server, port: number | undefined, host: string): P
     }
   }
   throw new PortInUseError('no free port in 8080..8999');
+}
+
+/** The first port in from..to that can be bound on `host` (probed with a throw-away server). */
+async function firstFreePort(from: number, to: number, host: string): Promise<number | undefined> {
+  for (let p = from; p <= to; p++) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = createServer();
+      s.once('error', () => res(false));
+      s.listen(p, host, () => s.close(() => res(true)));
+    });
+    if (ok) return p;
+  }
+  return undefined;
 }
