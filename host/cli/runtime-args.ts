@@ -22,7 +22,7 @@ const IGNORED: Array<[flag: string, key: string, why: string]> = [
   ['--ws-port', 'wsPort', 'no networking between nodes'],
   ['--tcp-port', 'tcpPort', 'no networking between nodes'],
   ['--reveal-ip', 'revealIp', 'no networking between nodes'],
-  ['--rpc', 'rpc', 'no ETH provider (no chain)'],
+  ['--rpc', 'rpc', 'no ETH provider: there is no chain'],
   ['--fakechain-port', 'fakechainPort', 'no chain: the node name is not minted'],
   ['--logging-off', 'loggingOff', 'no terminal log files are written'],
   ['--max-log-size', 'maxLogSize', 'no terminal log files are written'],
