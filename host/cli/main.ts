@@ -20,7 +20,12 @@ const program = new Command()
   .name('kinode-host')
   .description('Run Kinode processes (process-v0 / process-v1 components) on Node.js')
   // kit reads this line: kit 0.8.5 takes the second-to-last line, kit 0.9.1 the first
-  .version(`kinode ${RUNTIME_VERSION}`, '-V, --version', 'print `kinode <version>` (the runtime version whose behaviour we follow)');
+  .version(`kinode ${RUNTIME_VERSION}`, '-V, --version', 'print `kinode <version>` (the runtime version whose behaviour we follow)')
+  .addHelpText(
+    'after',
+    "\nThe Kinode runtime's form (what kit runs):\n  kinode-host <home> [--port N] [--verbosity V] [--password PW] [--fake-node-name NAME] [runtime flags]\n" +
+      '  (kinode-host boot --help lists them; a home named like a command is given as ./run, ./test)',
+  );
 
 program
   .command('run')
