@@ -12,7 +12,7 @@ import type { ProcessSpec } from '../../kernel/kernel.js';
 import { MESSAGING, parseProcessId } from '../../kernel/address.js';
 import type { Drive } from '../../package/drive.js';
 import { driveCap } from '../../package/install.js';
-import { HTTP_SERVER_NAMES, TESTER_NAMES } from '../../wire/names.js';
+import { HTTP_SERVER_NAMES, TESTER_NAMES, VFS_NAMES } from '../../wire/names.js';
 import { runErr } from '../../wire/tester.js';
 import { runTests, SETUP_DRIVE, TESTS_DRIVE, type ChildReply } from './run.js';
 
@@ -46,6 +46,10 @@ export class TesterModule implements SystemModule {
       ctx.grantCapabilities(me, [driveCap(ctx.node, 'read', d), driveCap(ctx.node, 'write', d)]);
     }
     ctx.grantCapabilities(me, [{ issuer: { node: ctx.node, process: http }, params: MESSAGING }]);
+    // kit run-tests reaches vfs through the RPC endpoint (its boot probe and its uploads); the
+    // runtime's RPC path is not capability-checked, ours sends as http-server, which therefore
+    // needs vfs's messaging capability for kit's flow to work
+    ctx.grantCapabilities(http, [{ issuer: { node: ctx.node, process: parseProcessId(VFS_NAMES.v1) }, params: MESSAGING }]);
     ctx.onProcessExit((pid) => this.exitWatch.get(`${pid.processName}:${pid.packageName}:${pid.publisherNode}`)?.());
   }
 
