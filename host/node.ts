@@ -9,7 +9,7 @@ import { Kernel, type ProcessSpec } from './kernel/kernel.js';
 import { StateStore } from './kernel/state-store.js';
 import { Drive } from './package/drive.js';
 import { TranspileCache } from './loader/transpile-cache.js';
-import { applyPackage, type InstallResult } from './package/install.js';
+import { stagePackage, type InstallResult } from './package/install.js';
 import { AppStoreModule } from './modules/app-store/index.js';
 import { TesterModule } from './modules/tester/index.js';
 import { Driver } from './kernel/driver.js';
@@ -104,7 +104,7 @@ export class KinodeNode {
       }),
       // the runtime's app store and tester packages, as in-host modules (they need the kernel's
       // install and spawn, which ModuleContext does not offer)
-      new AppStoreModule({ drive, apply: (src) => applyPackage(kernel, drive, src) }),
+      new AppStoreModule({ drive, stage: (src) => stagePackage(kernel, drive, src) }),
       new TesterModule(drive, {
         spawn: async (spec, caps) => {
           kernel.initialize(spec, caps);

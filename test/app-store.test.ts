@@ -30,7 +30,7 @@ describe('app store failures', () => {
     zip = await zipDir(join(pkgDir, 'pkg'));
     assert.deepEqual(await postRpc(node.port, rpcBody(STORE, newPackageBody('store', 'test.os'), zip)), { status: 200, body: '{"NewPackageResponse":"Success"}' });
     assert.deepEqual(await postRpc(node.port, rpcBody(STORE, installBody('store', 'test.os', sha256Hex(zip), 1), undefined)), success);
-    await node.waitForPrint(/probe ready fake\.dev@p:store:test\.os/);
+    await node.waitForPrint(/probe ready fake\.dev@p:store:test\.os/, 120000);
   });
   after(async () => {
     await node.stop();
@@ -92,7 +92,7 @@ describe('app store failures', () => {
     const from = node.prints.length;
     assert.deepEqual(await postRpc(node.port, rpcBody(STORE, newPackageBody('store', 'test.os'), second)), { status: 200, body: '{"NewPackageResponse":"Success"}' });
     assert.deepEqual(await postRpc(node.port, rpcBody(STORE, installBody('store', 'test.os', sha256Hex(second), 1), undefined)), success);
-    await node.waitForPrint(/probe ready fake\.dev@p:store:test\.os/, 20000, from);
+    await node.waitForPrint(/probe ready fake\.dev@p:store:test\.os/, 120000, from);
     assert.ok(!existsSync(join(node.drive.packageDir('store:test.os'), 'old.txt')));
     // state is keyed by process id: it survives the reinstall, as in the runtime
     assert.deepEqual(await cmd(node, 'fake.dev@p:store:test.os', { op: 'getState' }), { b64: Buffer.from('kept').toString('base64'), text: 'kept' });

@@ -19,7 +19,8 @@ after(() => cleanupTempDirs());
 describe('kit run-tests through RPC', () => {
   it('boot probe, uploads through vfs, then Run: Ok for the test with caps, the failure for the one without', async (t) => {
     const setup = await makePackage({ packageName: 'kitsetup', publisher: 'kinode-host.os', processes: [{ name: 'echo', wasm: 'probe-v1', onExit: 'Restart' }] });
-    const node = await bootNode({ packages: [setup], nodeName: 'first.dev' });
+    // kit's fake nodes (simulation builds) let an RPC request wait 600 s
+    const node = await bootNode({ packages: [setup], nodeName: 'first.dev', httpTimeoutMs: 600_000 });
     try {
       if (!node.module(VFS_NAMES.v1)) {
         t.skip('the vfs module is not registered on this branch');

@@ -39,10 +39,10 @@ describe('tester:tester:sys', () => {
       const from = node.prints.length;
       const r = await node.driver().request('fake.dev@tester:tester:sys', run([name]), { expects: 60 });
       assert.equal(r.text, '{"Run":{"Ok":null}}');
-      await node.waitForPrint(/tester-case ready fake\.dev@\d+:tester:sys/, 5000, from);
-      await node.waitForPrint(new RegExp(`tester-case: PASS \\(v${name.endsWith('v0') ? 0 : 1}\\)`), 5000, from);
+      await node.waitForPrint(/tester-case ready fake\.dev@\d+:tester:sys/, 60000, from);
+      await node.waitForPrint(new RegExp(`tester-case: PASS \\(v${name.endsWith('v0') ? 0 : 1}\\)`), 60000, from);
       // the probe really heard from the test process
-      await node.waitForPrint(/kitsetup:kinode-host\.os: hello from tester-case/, 5000, from);
+      await node.waitForPrint(/kitsetup:kinode-host\.os: hello from tester-case/, 60000, from);
     });
   }
 

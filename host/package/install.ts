@@ -22,6 +22,14 @@ export interface InstallResult {
   started: ProcessId[];
 }
 
+/** A package written and its processes initialized with their caps, not yet running. */
+export interface StagedInstall {
+  packageId: string;
+  processes: ProcessId[];
+  /** RunProcess for each, in manifest order; resolves with those that started */
+  run(): Promise<ProcessId[]>;
+}
+
 const [vfsName, vfsPkg, vfsPub] = VFS_NAMES.v1.split(':') as [string, string, string];
 const [kName, kPkg, kPub] = KERNEL_NAMES.v1.split(':') as [string, string, string];
 
@@ -34,11 +42,14 @@ export function driveCap(node: string, kind: 'read' | 'write', drive: string): C
 }
 
 /**
- * Install `src` into the kernel. Everything that can be checked is checked before anything is
- * touched (manifest, every wasm present, world of every component): a bad package leaves the
- * installed one as it was and throws ManifestError with the reason.
+ * Install `src` into the kernel up to running its processes. Everything that can be checked is
+ * checked before anything is touched (manifest, every wasm present, world of every component):
+ * a bad package leaves the installed one as it was and throws ManifestError with the reason.
+ * Running is left to the caller because loading a component can take seconds (the first time
+ * it is compiled): the runtime's app store answers Install once its RunProcess requests are
+ * accepted, not once the processes are up, and kit waits only 15 s for that answer.
  */
-export async function applyPackage(kernel: Kernel, drive: Drive, src: PackageSource): Promise<InstallResult> {
+export async function stagePackage(kernel: Kernel, drive: Drive, src: PackageSource): Promise<StagedInstall> {
   const pkg = `${src.metadata.packageName}:${src.metadata.publisher}`;
   const manifestBytes = src.files.get('manifest.json');
   if (!manifestBytes) throw new ManifestError(`${src.label}: no manifest.json in the package`);
@@ -93,9 +104,15 @@ export async function applyPackage(kernel: Kernel, drive: Drive, src: PackageSou
       kernel.caps.add(kernel.holderKey(pidStr(c.process)), [{ issuer: { node: kernel.node, process: pid }, params: c.params }]);
     }
   }
-  const started: ProcessId[] = [];
-  for (const pid of pids) if (await kernel.run(pid)) started.push(pid);
-  return { packageId: pkg, processes: pids, started };
+  return {
+    packageId: pkg,
+    processes: pids,
+    run: async () => {
+      const started: ProcessId[] = [];
+      for (const pid of pids) if (await kernel.run(pid)) started.push(pid);
+      return started;
+    },
+  };
 }
 
 /** wit_version picks the world; with none given, the component's own import decides. */

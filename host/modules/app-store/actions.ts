@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Drive } from '../../package/drive.js';
-import type { InstallResult } from '../../package/install.js';
+import type { StagedInstall } from '../../package/install.js';
 import { parseManifest } from '../../package/manifest.js';
 import { unzipBytes, type PackageSource } from '../../package/source.js';
 import { parseProcessId } from '../../kernel/address.js';
@@ -17,7 +17,8 @@ import type { InstallResponse, NewPackageResponse, PackageIdJson } from '../../w
 
 export interface AppStoreEnv {
   drive: Drive;
-  apply: (src: PackageSource) => Promise<InstallResult>;
+  /** write the package and initialize its processes (not yet running) */
+  stage: (src: PackageSource) => Promise<StagedInstall>;
   /** a line on the terminal (verbosity 0) */
   say: (line: string) => void;
 }
@@ -75,7 +76,25 @@ export async function newPackage(env: AppStoreEnv, storeDrive: string, id: Packa
   return 'Success';
 }
 
-export async function install(env: AppStoreEnv, storeDrive: string, id: PackageIdJson, versionHash: string, witVersion: number | undefined): Promise<InstallResponse> {
+/** The reply, and (on success) the processes still to be run, answered before they are. */
+export interface InstallOutcome {
+  reply: InstallResponse;
+  run?: () => Promise<void>;
+}
+
+export async function install(env: AppStoreEnv, storeDrive: string, id: PackageIdJson, versionHash: string, witVersion: number | undefined): Promise<InstallOutcome> {
+  const reply = await installStaged(env, storeDrive, id, versionHash, witVersion);
+  if (typeof reply === 'string') return { reply };
+  return {
+    reply: 'Success',
+    run: async () => {
+      const started = await reply.run();
+      env.say(`app-store: installed ${reply.packageId}: ${started.length}/${reply.processes.length} processes started`);
+    },
+  };
+}
+
+async function installStaged(env: AppStoreEnv, storeDrive: string, id: PackageIdJson, versionHash: string, witVersion: number | undefined): Promise<'Failure' | StagedInstall> {
   let pkg: string;
   try {
     pkg = packageText(id);
@@ -102,9 +121,7 @@ export async function install(env: AppStoreEnv, storeDrive: string, id: PackageI
   }
   try {
     const files = await unzipBytes(zip, `${pkg} zip`);
-    const result = await env.apply(await withExtras({ metadata: { packageName: id.packageName, publisher: id.publisherNode, witVersion }, files, label: pkg, zip }));
-    env.say(`app-store: installed ${pkg}: ${result.started.length}/${result.processes.length} processes started`);
-    return result.started.length === result.processes.length ? 'Success' : 'Failure';
+    return await env.stage(await withExtras({ metadata: { packageName: id.packageName, publisher: id.publisherNode, witVersion }, files, label: pkg, zip }));
   } catch (e) {
     env.say(`app-store: Install ${pkg}: ${(e as Error).message}`);
     return 'Failure';

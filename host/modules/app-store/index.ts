@@ -44,30 +44,39 @@ export class AppStoreModule implements SystemModule {
       return;
     }
     const request = km.message.val;
-    this.queue = this.queue.then(async () => {
-      const body = await this.perform(km, request.body);
-      if (request.expectsResponse !== undefined) {
-        this.ctx.respond(km, { inherit: false, body: new TextEncoder().encode(body), metadata: undefined, capabilities: [] });
-      }
-    }).catch((e: Error) => this.ctx.print(0, `app-store: ${e.message}`));
+    this.queue = this.queue
+      .then(async () => {
+        const { body, after } = await this.perform(km, request.body);
+        if (request.expectsResponse !== undefined) {
+          this.ctx.respond(km, { inherit: false, body: new TextEncoder().encode(body), metadata: undefined, capabilities: [] });
+        }
+        // the installed processes are run after the answer (as the runtime's app store does),
+        // still inside the queue so the next install does not overtake them
+        await after?.();
+      })
+      .catch((e: Error) => this.ctx.print(0, `app-store: ${e.message}`));
   }
 
-  private async perform(km: KernelMessage, body: Uint8Array): Promise<string> {
+  private async perform(km: KernelMessage, body: Uint8Array): Promise<{ body: string; after?: () => Promise<void> }> {
     let req;
     try {
       req = parseAppStoreRequest(body);
     } catch (e) {
       this.ctx.print(0, `app-store: cannot handle request: ${(e as Error).message}`);
-      return handlingError((e as Error).message);
+      return { body: handlingError((e as Error).message) };
     }
     const drive = storeDrive(km.target.process);
-    if (req.tag === 'NewPackage') return newPackageResponse(await newPackage(this.actionEnv, drive, req.packageId, km.lazyLoadBlob?.bytes));
-    return installResponse(await install(this.actionEnv, drive, req.packageId, req.versionHash, req.witVersion));
+    if (req.tag === 'NewPackage') return { body: newPackageResponse(await newPackage(this.actionEnv, drive, req.packageId, km.lazyLoadBlob?.bytes)) };
+    const outcome = await install(this.actionEnv, drive, req.packageId, req.versionHash, req.witVersion);
+    return { body: installResponse(outcome.reply), after: outcome.run };
   }
 
-  /** Install a kit package folder, pkg/ folder or `<p>:<pub>.zip` (CLI, tests); throws with the reason. */
+  /** Install a kit package folder, pkg/ folder or `<p>:<pub>.zip` and run it (CLI, tests); throws with the reason. */
   installPath(path: string): Promise<InstallResult> {
-    const run = this.queue.then(async () => this.env.apply(await withExtras(await readPackage(path))));
+    const run = this.queue.then(async () => {
+      const staged = await this.env.stage(await withExtras(await readPackage(path)));
+      return { packageId: staged.packageId, processes: staged.processes, started: await staged.run() };
+    });
     this.queue = run.then(() => undefined, () => undefined);
     return run;
   }
