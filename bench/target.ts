@@ -41,7 +41,7 @@ function gc(): void {
 
 async function bootNode(home: string, verbosity = 0): Promise<KinodeNode> {
   mkdirSync(home, { recursive: true });
-  const node = await startNode({ home, port: 0, verbosity, print: () => {} });
+  const node = await startNode({ home, port: 0, verbosity, print: () => {}, driver: true });
   cleanups.push(() => node.stop());
   return node;
 }

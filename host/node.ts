@@ -9,7 +9,9 @@ import { Kernel, type ProcessSpec } from './kernel/kernel.js';
 import { StateStore } from './kernel/state-store.js';
 import { Drive } from './package/drive.js';
 import { TranspileCache } from './loader/transpile-cache.js';
-import { installPackage, type InstallResult } from './package/install.js';
+import { stagePackage, type InstallResult } from './package/install.js';
+import { AppStoreModule } from './modules/app-store/index.js';
+import { TesterModule } from './modules/tester/index.js';
 import { Driver } from './kernel/driver.js';
 import { decode, encode } from './kernel/persist-codec.js';
 import type { Capability } from './types.js';
@@ -33,9 +35,15 @@ export interface NodeOptions {
   print?: (line: string) => void;
   /** extra modules (tests); replaces nothing */
   extraModules?: SystemModule[];
+  /** register the test driver (`driver:kinode-host:sys`); only the test harness does */
+  driver?: boolean;
+  /** a package of `packages` that cannot be installed fails the boot (CLI) instead of being printed */
+  strictPackages?: boolean;
 }
 
 export class PortInUseError extends Error {}
+/** A package given at boot could not be installed (strictPackages). */
+export class PackageInstallError extends Error {}
 
 interface PersistedKernel {
   processes: ProcessSpec[];
@@ -47,6 +55,7 @@ export class KinodeNode {
   private readonly events = new EventEmitter();
   private persistTimer: NodeJS.Timeout | undefined;
   private driverModule: Driver | undefined;
+  private appStore!: AppStoreModule;
   private systemModules: SystemModule[] = [];
   port = 0;
 
@@ -93,10 +102,21 @@ export class KinodeNode {
         maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024 * 1024,
         print: (line) => node!.show(0, line),
       }),
+      // the runtime's app store and tester packages, as in-host modules (they need the kernel's
+      // install and spawn, which ModuleContext does not offer)
+      new AppStoreModule({ drive, stage: (src) => stagePackage(kernel, drive, src) }),
+      new TesterModule(drive, {
+        spawn: async (spec, caps) => {
+          kernel.initialize(spec, caps);
+          return kernel.run(spec.pid);
+        },
+        kill: (pid) => kernel.kill(pid, { revoke: true }),
+      }),
       ...(opts.extraModules ?? []),
     ];
     for (const m of modules) kernel.registerModule(m);
     node.systemModules = modules;
+    node.appStore = modules.find((m): m is AppStoreModule => m instanceof AppStoreModule)!;
     if (!modules.some((m) => m.names.v1 === 'http-server:distro:sys')) {
       // until the http-server module is present the port answers 404 to everything
       server.on('request', (_req, res) => {
@@ -104,8 +124,10 @@ export class KinodeNode {
         res.end();
       });
     }
-    node.driverModule = new Driver();
-    kernel.registerModule(node.driverModule, { capExempt: true });
+    if (opts.driver) {
+      node.driverModule = new Driver();
+      kernel.registerModule(node.driverModule, { capExempt: true });
+    }
     await kernel.startModules();
 
     node.port = await listen(server, opts.port, opts.host);
@@ -115,7 +137,12 @@ export class KinodeNode {
       try {
         await node.install(p);
       } catch (e) {
-        node.show(0, `kinode-host: cannot install ${p}: ${(e as Error).message}`);
+        const why = `cannot install ${p}: ${(e as Error).message}`;
+        if (opts.strictPackages) {
+          await node.stop();
+          throw new PackageInstallError(why);
+        }
+        node.show(0, `kinode-host: ${why}`);
       }
     }
     for (const pid of restored) await kernel.run(pid);
@@ -150,8 +177,9 @@ export class KinodeNode {
     });
   }
 
+  /** Install a package folder, pkg/ folder or kit zip through the app store; throws with the reason. */
   install(path: string): Promise<InstallResult> {
-    return installPackage(this.kernel, this.drive, path);
+    return this.appStore.installPath(path);
   }
 
   /** A system module by its v1 name (e.g. `http-server:distro:sys`), for tests and tools. */
@@ -159,8 +187,10 @@ export class KinodeNode {
     return this.systemModules.find((m) => m.names.v1 === v1Name) as T | undefined;
   }
 
+  /** The test driver; only nodes started with `driver: true` (the test harness) have one. */
   driver(): Driver {
-    return this.driverModule!;
+    if (!this.driverModule) throw new Error('this node has no test driver (start it with driver: true)');
+    return this.driverModule;
   }
 
   private persistFile(): string {
@@ -238,7 +268,13 @@ async function listen(server: Server, port: number | undefined, host: string): P
     try {
       return await tryPort(port);
     } catch (e) {
-      throw new PortInUseError(`cannot bind ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      let hint = '';
+      if (code === 'EADDRINUSE' && port > 0) {
+        const free = await firstFreePort(port + 1, Math.min(port + 1000, 65535), host);
+        hint = free === undefined ? ` (no free port in ${port + 1}..${Math.min(port + 1000, 65535)})` : ` (first free port after ${port}: ${free})`;
+      }
+      throw new PortInUseError(`cannot bind ${host}:${port}: ${code ?? (e as Error).message}${hint}`);
     }
   }
   for (let p = 8080; p < 9000; p++) {
@@ -249,4 +285,17 @@ async function listen(server: Server, port: number | undefined, host: string): P
     }
   }
   throw new PortInUseError('no free port in 8080..8999');
+}
+
+/** The first port in from..to that can be bound on `host` (probed with a throw-away server). */
+async function firstFreePort(from: number, to: number, host: string): Promise<number | undefined> {
+  for (let p = from; p <= to; p++) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = createServer();
+      s.once('error', () => res(false));
+      s.listen(p, host, () => s.close(() => res(true)));
+    });
+    if (ok) return p;
+  }
+  return undefined;
 }

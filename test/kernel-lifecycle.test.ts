@@ -104,7 +104,7 @@ describe('init outcomes and on-exit', () => {
       await node.waitForPrint(/probe ready fake\.dev@p:farewell/);
       await cmd(node, p, {
         op: 'setOnExit',
-        onExit: { Requests: [['fake.dev@tester:tester:sys', { body: 'goodbye', expects: 30 }, { mime: 'text/plain', text: 'last words' }]] },
+        onExit: { Requests: [['fake.dev@driver:kinode-host:sys', { body: 'goodbye', expects: 30 }, { mime: 'text/plain', text: 'last words' }]] },
       });
       await node.driver().request(p, { op: 'exit' });
       const got = await node.driver().waitFor((r) => r.text === 'goodbye');
