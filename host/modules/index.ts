@@ -4,14 +4,17 @@ import type { SystemModule } from '../kernel/module.js';
 import { TimerModule } from './timer.js';
 import { createHttpServerModule, type HttpServerModuleOptions } from './http-server/index.js';
 import { createHttpClientModule } from './http-client/index.js';
+import { createStateModule } from './state/index.js';
+import type { StateStore } from '../kernel/state-store.js';
 
 /** What the node hands its modules: all that http-server needs (the others need less). */
-export type ModuleEnvironment = HttpServerModuleOptions;
+export type ModuleEnvironment = HttpServerModuleOptions & { state: StateStore };
 
 export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
   return [
     new TimerModule(),
     createHttpServerModule(env),
     createHttpClientModule({ print: env.print }),
+    createStateModule(env.state),
   ];
 }
