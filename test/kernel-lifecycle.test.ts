@@ -188,7 +188,7 @@ describe('persistence', () => {
       await node.waitForPrint(/probe ready fake\.dev@p:keep/);
       assert.equal((await cmd<{ text: string }>(node, p, { op: 'getState' })).text, 'remember me');
       await node.install(dir);
-      await node.waitForPrint(/probe ready fake\.dev@p:keep/, 20000, node.prints.length);
+      await node.waitForPrint(/probe ready fake\.dev@p:keep/, 20000, node.printCount);
       assert.equal((await cmd<{ text: string }>(node, p, { op: 'getState' })).text, 'remember me');
     } finally {
       await node.stop();
