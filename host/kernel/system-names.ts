@@ -7,10 +7,11 @@ import type { ModuleNames } from './module.js';
 import * as names from '../wire/names.js';
 
 const byEra: Record<Generation, Set<string>> = { 0: new Set(), 1: new Set() };
-for (const [key, n] of Object.entries(names) as Array<[string, ModuleNames]>) {
+for (const [key, n] of Object.entries(names) as Array<[string, ModuleNames | unknown]>) {
   if (key === 'DRIVER_NAMES') continue; // kinode-host's own test driver, not a Kinode name
-  byEra[0].add(n.v0);
-  byEra[1].add(n.v1);
+  if (typeof n !== 'object' || n === null || !('v0' in n) || !('v1' in n)) continue;
+  byEra[0].add((n as ModuleNames).v0);
+  byEra[1].add((n as ModuleNames).v1);
 }
 
 /** Is `pid` a system process id of the sender's era (either era when the sender is a module)? */
