@@ -261,7 +261,9 @@ export class Kernel {
       this.remove(rec, false);
       return false;
     }
-    if (this.processes.get(rec.key) !== rec || rec.running) return false; // killed meanwhile
+    // killed, or the node stopping, meanwhile (a stopping node has terminated the slot: starting
+    // it would post closed ports and take a worker from a stopped pool)
+    if (this.processes.get(rec.key) !== rec || rec.running || this.stopping) return false;
     this.startInstance(rec, prepared);
     return true;
   }
