@@ -18,6 +18,7 @@ import type { Capability } from './types.js';
 import { pidStr } from './kernel/address.js';
 import { createSystemModules } from './modules/index.js';
 import type { SystemModule } from './kernel/module.js';
+import { PrintRing } from './print-ring.js';
 
 export interface NodeOptions {
   home: string;
@@ -39,6 +40,10 @@ export interface NodeOptions {
   driver?: boolean;
   /** a package of `packages` that cannot be installed fails the boot (CLI) instead of being printed */
   strictPackages?: boolean;
+  /** live processes per package; `spawn` past it fails (default 256) */
+  maxProcessesPerPackage?: number;
+  /** live processes on the node; `spawn` past it fails (default 4096) */
+  maxProcesses?: number;
 }
 
 export class PortInUseError extends Error {}
@@ -51,7 +56,7 @@ interface PersistedKernel {
 }
 
 export class KinodeNode {
-  readonly prints: string[] = [];
+  private readonly printRing = new PrintRing();
   private readonly events = new EventEmitter();
   private persistTimer: NodeJS.Timeout | undefined;
   private driverModule: Driver | undefined;
@@ -88,6 +93,7 @@ export class KinodeNode {
       prepare: (bytes, gen, label) => cache.prepare(bytes, gen, label),
       onPersistNeeded: () => node?.schedulePersist(),
       verbosity: opts.verbosity,
+      limits: { maxPerPackage: opts.maxProcessesPerPackage, maxTotal: opts.maxProcesses },
     });
     const server = createServer();
     node = new KinodeNode(opts, kernel, drive, server);
@@ -101,6 +107,7 @@ export class KinodeNode {
         requestTimeoutMs: opts.httpTimeoutMs ?? 15000,
         maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024 * 1024,
         print: (line) => node!.show(0, line),
+        state,
       }),
       // the runtime's app store and tester packages, as in-host modules (they need the kernel's
       // install and spawn, which ModuleContext does not offer)
@@ -149,17 +156,30 @@ export class KinodeNode {
     return node;
   }
 
-  /** A printed line: filtered by verbosity, kept in `prints`, written out. */
+  /** The most recent printed lines (the last 1000), oldest first. */
+  get prints(): string[] {
+    return this.printRing.since(0);
+  }
+
+  /** How many lines have been printed so far: a `from` for waitForPrint that ignores older ones. */
+  get printCount(): number {
+    return this.printRing.total;
+  }
+
+  /** A printed line: filtered by verbosity, kept in the ring of recent prints, written out. */
   show(verbosity: number, line: string): void {
     if (verbosity > this.opts.verbosity) return;
-    this.prints.push(line);
+    this.printRing.push(line);
     (this.opts.print ?? ((l: string) => process.stdout.write(`${l}\n`)))(line);
     this.events.emit('print', line);
   }
 
-  /** Resolves with the first printed line (past or future) matching `re`. */
+  /**
+   * Resolves with the first printed line matching `re`, among those still in the ring whose
+   * number is >= `from` (see printCount) and those printed later.
+   */
   waitForPrint(re: RegExp, timeoutMs = 20000, from = 0): Promise<string> {
-    const hit = this.prints.slice(from).find((l) => re.test(l));
+    const hit = this.printRing.since(from).find((l) => re.test(l));
     if (hit !== undefined) return Promise.resolve(hit);
     return new Promise((res, rej) => {
       const onPrint = (line: string) => {

@@ -39,6 +39,8 @@ program
   .option('--verbosity <n>', 'terminal verbosity 0-3', int(0, 3), 0)
   .option('--http-timeout <seconds>', 'how long an HTTP request waits for its process', int(1, 3600), 15)
   .option('--max-body <bytes>', 'largest accepted HTTP request body', int(0, 2 ** 31 - 1), 64 * 1024 * 1024)
+  .option('--max-processes-per-package <n>', 'live processes per package; spawn past it fails', int(1, 2 ** 31 - 1), 256)
+  .option('--max-processes <n>', 'live processes on the node; spawn past it fails', int(1, 2 ** 31 - 1), 4096)
   .option('-d, --detached', 'do not read stdin (Ctrl-C / Ctrl-D there stop the node otherwise)')
   .action(async (packages: string[], o: Record<string, unknown>) => {
     await serve({
@@ -51,6 +53,8 @@ program
       packages,
       httpTimeoutMs: (o.httpTimeout as number) * 1000,
       maxBodyBytes: o.maxBody as number,
+      maxProcessesPerPackage: o.maxProcessesPerPackage as number,
+      maxProcesses: o.maxProcesses as number,
       detached: o.detached === true,
     });
   });

@@ -7,9 +7,11 @@ import { createHttpClientModule } from './http-client/index.js';
 import { createKvModule } from './kv/index.js';
 import { createSqliteModule } from './sqlite/index.js';
 import { createVfsModule } from './vfs/index.js';
+import { createStateModule } from './state/index.js';
+import type { StateStore } from '../kernel/state-store.js';
 
 /** What the node hands its modules: all that http-server needs (the others need less). */
-export type ModuleEnvironment = HttpServerModuleOptions;
+export type ModuleEnvironment = HttpServerModuleOptions & { state: StateStore };
 
 export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
   return [
@@ -19,5 +21,6 @@ export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
     createKvModule({ home: env.home }),
     createSqliteModule({ home: env.home }),
     createVfsModule({ home: env.home }),
+    createStateModule(env.state),
   ];
 }
