@@ -171,6 +171,38 @@ describe('spawn', () => {
   }
 });
 
+describe('spawn from another drive of the own package', () => {
+  for (const gen of [0, 1] as const) {
+    it(`needs no vfs read cap for the own package's drives, as the runtime's vfs rule says (process-v${gen})`, async () => {
+      const wasm = gen === 0 ? 'probe-v0' : 'probe-v1';
+      const pkg = `spd${gen}:test.os`;
+      const dir = await makePackage({
+        packageName: `spd${gen}`,
+        publisher: 'test.os',
+        processes: [{ name: 'parent', wasm, requestCapabilities: ['vfs:distro:sys'] }],
+        files: { 'child.wasm': wasm },
+      });
+      const node = await bootNode({ packages: [dir] });
+      try {
+        const parent = `fake.dev@parent:${pkg}`;
+        await node.waitForPrint(new RegExp(`probe ready ${parent}`));
+        // copy the wasm into a plain directory of the own package (no drive created, so no caps granted)
+        const vfs = async (path: string, action: unknown) =>
+          cmd<{ ok?: { body: string }; err?: unknown }>(node, parent, { op: 'await', target: 'our@vfs:distro:sys', body: { path, action }, expects: 5 });
+        assert.equal((await vfs(`/${pkg}/bin`, 'CreateDirAll')).ok?.body, '"Ok"');
+        assert.equal((await vfs(`/${pkg}/pkg/child.wasm`, { CopyFile: { new_path: `/${pkg}/bin/child.wasm` } })).ok?.body, '"Ok"');
+        const caps = await cmd<Array<{ params: string }>>(node, parent, { op: 'ourCaps' });
+        assert.ok(!caps.some((c) => c.params.includes(`/${pkg}/bin`)), 'the parent holds no cap on the bin drive');
+        const r = await cmd(node, parent, { op: 'spawn', name: 'kid', wasmPath: `/${pkg}/bin/child.wasm`, onExit: 'None', requestCaps: [], grantCaps: [], public: false });
+        assert.deepEqual(r, { ok: `kid:${pkg}` });
+        await node.waitForPrint(new RegExp(`probe ready fake\\.dev@kid:spd${gen}:test\\.os`));
+      } finally {
+        await node.stop();
+      }
+    });
+  }
+});
+
 describe('persistence', () => {
   it('state and Restart processes survive a node restart; a reinstall keeps state', async () => {
     const home = tempDir('kh-persist-');
