@@ -13,7 +13,7 @@ async function run(init: WorkerInit): Promise<void> {
   const link = new KernelLink(init.signal, init.inbox, init.replies, init.outbox);
   const host = new ProcessHost(link, init.our, init.generation, init.onExit, init.verbosity);
   let instance: { init(our: string): void };
-  const wasi = await setupWasi(init.tmpDir);
+  const wasi = await setupWasi(init.tmpDir, init.importKeys);
   try {
     const glue = await loadGlue(init.jsPath);
     const imports: Record<string, unknown> = {};
