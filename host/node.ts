@@ -29,6 +29,8 @@ export interface NodeOptions {
   packages?: string[];
   httpTimeoutMs?: number;
   maxBodyBytes?: number;
+  /** per-process cap on wasm linear memory and on the worker's JS heap (default 512 MiB) */
+  maxProcessMemoryBytes?: number;
   /** where shown lines go (default: stdout) */
   print?: (line: string) => void;
   /** extra modules (tests); replaces nothing */
@@ -36,6 +38,8 @@ export interface NodeOptions {
 }
 
 export class PortInUseError extends Error {}
+
+export const DEFAULT_MAX_PROCESS_MEMORY = 512 * 2 ** 20;
 
 interface PersistedKernel {
   processes: ProcessSpec[];
@@ -68,7 +72,8 @@ export class KinodeNode {
     mkdirSync(home, { recursive: true });
     const opts = { nodeName: 'fake.dev', verbosity: 0, host: '127.0.0.1', ...options, home };
     const drive = new Drive(home);
-    const cache = new TranspileCache(join(home, 'cache', 'components'));
+    const maxProcessMemoryBytes = opts.maxProcessMemoryBytes ?? DEFAULT_MAX_PROCESS_MEMORY;
+    const cache = new TranspileCache(join(home, 'cache', 'components'), { maxMemoryBytes: maxProcessMemoryBytes });
     const state = new StateStore(join(home, 'state'));
     let node: KinodeNode | undefined;
     const kernel = new Kernel({
@@ -79,6 +84,7 @@ export class KinodeNode {
       prepare: (bytes, gen, label) => cache.prepare(bytes, gen, label),
       onPersistNeeded: () => node?.schedulePersist(),
       verbosity: opts.verbosity,
+      maxProcessMemoryBytes,
     });
     const server = createServer();
     node = new KinodeNode(opts, kernel, drive, server);

@@ -26,6 +26,7 @@ program
   .option('--verbosity <n>', 'terminal verbosity 0-3', int(0, 3), 0)
   .option('--http-timeout <seconds>', 'how long an HTTP request waits for its process', int(1, 3600), 15)
   .option('--max-body <bytes>', 'largest accepted HTTP request body', int(0, 2 ** 31 - 1), 64 * 1024 * 1024)
+  .option('--max-process-memory <MiB>', 'per process: wasm memory and JS heap cap', int(16, 65536), 512)
   .action(async (packages: string[], o: Record<string, unknown>) => {
     let node;
     try {
@@ -39,6 +40,7 @@ program
         packages,
         httpTimeoutMs: (o.httpTimeout as number) * 1000,
         maxBodyBytes: o.maxBody as number,
+        maxProcessMemoryBytes: (o.maxProcessMemory as number) * 2 ** 20,
       });
     } catch (e) {
       const msg = e instanceof PortInUseError ? e.message : ((e as Error).stack ?? String(e));

@@ -73,6 +73,8 @@ export interface KernelOptions {
   prepare: (bytes: Uint8Array, generation: Generation, label: string) => Promise<PreparedComponent>;
   onPersistNeeded: () => void;
   verbosity: number;
+  /** --max-process-memory: the worker's JS heap limit and the wasm memory cap (diagnosis) */
+  maxProcessMemoryBytes?: number;
 }
 
 export class Kernel {
@@ -87,10 +89,11 @@ export class Kernel {
   private readonly exitListeners: Array<(pid: ProcessId) => void> = [];
   private readonly ids = new IdSource();
   private stopping = false;
-  private readonly pool = new WorkerPool(1);
+  private readonly pool: WorkerPool;
 
   constructor(private readonly opts: KernelOptions) {
     this.node = opts.nodeName;
+    this.pool = new WorkerPool(1, { maxMemoryBytes: opts.maxProcessMemoryBytes });
     this.caps = new CapabilityStore(() => opts.onPersistNeeded());
     this.pool.fill();
   }
@@ -257,6 +260,7 @@ export class Kernel {
         tmpDir: this.opts.drive.tmpDir(rec.pid),
         onExit: rec.onExit,
         verbosity: this.opts.verbosity,
+        maxMemoryBytes: this.opts.maxProcessMemoryBytes,
       },
       (m) => this.fromWorker(rec, slot, m),
       (why) => this.instanceEnded(rec, slot, 'trapped', why),

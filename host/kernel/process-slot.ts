@@ -12,6 +12,9 @@ import { decodeOutgoing, encodeDeliveries } from '../process/message-codec.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
 import type { WorkerPool } from './worker-pool.js';
+import { heapLimitText } from '../process/memory-verdict.js';
+
+const outOfMemory = (e: Error): boolean => (e as Error & { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
 
 export class ProcessSlot {
   private readonly signal = new SharedArrayBuffer(SIGNAL_BYTES);
@@ -71,7 +74,7 @@ export class ProcessSlot {
         onMessage(m instanceof Uint8Array ? { t: 'send', items: decodeOutgoing(m) } : m);
       }
     });
-    w.on('error', (e) => onGone(`worker error: ${e.message}`));
+    w.on('error', (e) => onGone(outOfMemory(e) ? heapLimitText(this.pool.limits.maxMemoryBytes) : `worker error: ${e.message}`));
     w.on('exit', (code) => onGone(`worker exited with code ${code}`));
     w.postMessage(data, [this.inbox.port2, this.replies.port2, this.outbox.port2]);
   }

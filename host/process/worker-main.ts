@@ -8,11 +8,19 @@ import { KernelLink } from './kernel-link.js';
 import { ProcessHost } from './process-host.js';
 import { loadWasiShim, setupWasi } from './wasi.js';
 import { loadGlue } from './glue-loader.js';
+import { wasmLimitText, type WasmMemory } from './memory-verdict.js';
+
+const { Instance, Memory } = WebAssembly as unknown as {
+  Instance: new (m: WebAssembly.Module, imports?: unknown) => { exports: Record<string, unknown> };
+  Memory: abstract new (...a: never[]) => WasmMemory;
+};
 
 async function run(init: WorkerInit): Promise<void> {
   const link = new KernelLink(init.signal, init.inbox, init.replies, init.outbox);
   const host = new ProcessHost(link, init.our, init.generation, init.onExit, init.verbosity);
   let instance: { init(our: string): void };
+  // the memories of the core instances, to tell a trap at the memory cap (memory-verdict.ts)
+  const memories: WasmMemory[] = [];
   const wasi = await setupWasi(init.tmpDir, init.importKeys);
   try {
     const glue = await loadGlue(init.jsPath);
@@ -24,7 +32,11 @@ async function run(init: WorkerInit): Promise<void> {
       const m = init.coreModules[name];
       if (!m) throw new Error(`missing core module ${name}`);
       return m;
-    }, imports);
+    }, imports, (module, coreImports) => {
+      const inst = new Instance(module, coreImports);
+      for (const v of Object.values(inst.exports)) if (v instanceof Memory) memories.push(v);
+      return inst;
+    });
     glue.saveCodeCache();
   } catch (e) {
     link.post({ t: 'ended', outcome: 'failed-to-instantiate', detail: String((e as Error)?.message ?? e) });
@@ -37,7 +49,9 @@ async function run(init: WorkerInit): Promise<void> {
   } catch (e) {
     const stderr = wasi.stderrText();
     const cause = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    link.post({ t: 'ended', outcome: 'trapped', detail: stderr.length > 0 ? stderr : cause });
+    const limit = wasmLimitText(memories, init.maxMemoryBytes, stderr);
+    const detail = stderr.length > 0 ? stderr : cause;
+    link.post({ t: 'ended', outcome: 'trapped', detail: limit ? `${limit}\n${detail}` : detail });
   }
   link.holdUntilTerminated();
 }
