@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { Kernel, type ProcessSpec } from './kernel/kernel.js';
+import type { MailboxLimits } from './kernel/process-slot.js';
 import { StateStore } from './kernel/state-store.js';
 import { Drive } from './package/drive.js';
 import { TranspileCache } from './loader/transpile-cache.js';
@@ -31,6 +32,8 @@ export interface NodeOptions {
   maxBodyBytes?: number;
   /** per-process cap on wasm linear memory and on the worker's JS heap (default 512 MiB) */
   maxProcessMemoryBytes?: number;
+  /** bound of each process's mailbox (default DEFAULT_MAILBOX: 10,000 messages, 64 MiB) */
+  mailbox?: MailboxLimits;
   /** where shown lines go (default: stdout) */
   print?: (line: string) => void;
   /** extra modules (tests); replaces nothing */
@@ -85,6 +88,7 @@ export class KinodeNode {
       onPersistNeeded: () => node?.schedulePersist(),
       verbosity: opts.verbosity,
       maxProcessMemoryBytes,
+      ...(opts.mailbox ? { mailbox: opts.mailbox } : {}),
     });
     const server = createServer();
     node = new KinodeNode(opts, kernel, drive, server);

@@ -17,7 +17,7 @@ import type {
 import { addrStr, IdSource, isKimapSafe, isWellFormedPid, MESSAGING, NETWORK, packageStr, parseProcessId, pidStr } from './address.js';
 import { CapabilityStore } from './capabilities.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
-import { ProcessSlot } from './process-slot.js';
+import { ProcessSlot, type MailboxLimits } from './process-slot.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { WorkerPool } from './worker-pool.js';
 import type { StateStore } from './state-store.js';
@@ -75,7 +75,11 @@ export interface KernelOptions {
   verbosity: number;
   /** --max-process-memory: the worker's JS heap limit and the wasm memory cap (diagnosis) */
   maxProcessMemoryBytes?: number;
+  /** bound of each process's mailbox (messages delivered and not yet taken) */
+  mailbox?: MailboxLimits;
 }
+
+export const DEFAULT_MAILBOX: MailboxLimits = { maxMessages: 10_000, maxBytes: 64 * 2 ** 20 };
 
 export class Kernel {
   readonly node: string;
@@ -177,6 +181,10 @@ export class Kernel {
     return gen === 0 ? entry.pids.v0 : entry.pids.v1;
   }
 
+  private newSlot(): ProcessSlot {
+    return new ProcessSlot(this.pool, this.opts.mailbox ?? DEFAULT_MAILBOX);
+  }
+
   private sendFromModule(entry: ModuleEntry, msg: ModuleSend): bigint {
     const id = msg.id ?? this.freshId();
     const target = this.resolveOur(msg.target);
@@ -189,7 +197,7 @@ export class Kernel {
       message: msg.message,
       lazyLoadBlob: msg.lazyLoadBlob,
     };
-    this.route(km, { kind: 'module', entry });
+    this.route(km, { kind: 'module', entry, onMailboxFull: msg.onMailboxFull });
     return id;
   }
 
@@ -219,7 +227,7 @@ export class Kernel {
     this.processes.set(key, {
       ...spec,
       key,
-      slot: new ProcessSlot(this.pool),
+      slot: this.newSlot(),
       running: false,
       backoff: new RestartBackoff(),
       pendingCalls: 0,
@@ -382,7 +390,7 @@ export class Kernel {
       case 'restart': {
         const delay = rec.backoff.next(Date.now());
         this.print(1, `kernel: restarting process ${rec.key} in ${delay} ms`);
-        rec.slot = new ProcessSlot(this.pool); // queued messages of the old instance are lost
+        rec.slot = this.newSlot(); // queued messages of the old instance are lost
         const restart = (): void => {
           if (this.processes.get(rec.key) !== rec || this.stopping) return;
           rec.backoff.started(Date.now());
@@ -564,8 +572,14 @@ export class Kernel {
       return;
     }
     if (rec) {
+      const d: Delivery = { kind: 'message', km };
+      if (!rec.slot.hasRoom(d)) return this.mailboxFull(rec, km, from);
+      if (rec.slot.refused > 0) {
+        this.print(0, `kernel: mailbox of ${targetKey} takes messages again (${rec.slot.refused} refused while it was full)`);
+        rec.slot.refused = 0;
+      }
       if (km.message.tag === 'response') this.takeTimer(rec.key, km.id);
-      rec.slot.deliver({ kind: 'message', km });
+      rec.slot.deliver(d);
       return;
     }
     const entry = moduleEntry!;
@@ -574,6 +588,23 @@ export class Kernel {
     } catch (e) {
       this.print(0, `${entry.key}: error handling message from ${sourceKey}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * A full mailbox refuses the message, never silently: a process's request that expects a
+   * response fails at once with a `timeout` send-error (as if the target never answered); a
+   * module's send reports it through its `onMailboxFull` (http-server answers 503); a refused
+   * response leaves its requester's expects-response timer running (it gets its timeout); and the
+   * kernel prints when a mailbox starts refusing and when it takes messages again.
+   */
+  private mailboxFull(rec: ProcessRecord, km: KernelMessage, from: Sender): void {
+    if (rec.slot.refused++ === 0) {
+      const { messages, bytes } = rec.slot.occupancy();
+      this.print(0, `kernel: mailbox of ${rec.key} is full (${messages} messages, ${bytes} bytes not yet received): refusing messages until it drains`);
+    }
+    this.print(2, `kernel: mailbox full: refused a ${km.message.tag} from ${this.senderName(from)} to ${rec.key}`);
+    if (from.kind === 'module') from.onMailboxFull?.();
+    else this.throwTimeout(km, from);
   }
 
   /** Deliver a raw delivery to a process (used by the test driver and tools). */
@@ -602,5 +633,5 @@ export class Kernel {
   }
 }
 
-type Sender = { kind: 'process'; rec: ProcessRecord } | { kind: 'module'; entry: ModuleEntry };
+type Sender = { kind: 'process'; rec: ProcessRecord } | { kind: 'module'; entry: ModuleEntry; onMailboxFull?: (() => void) | undefined };
 

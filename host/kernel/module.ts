@@ -19,6 +19,8 @@ export interface ModuleSend {
   /** defaults to a fresh random u64 */
   id?: bigint;
   rsvp?: Address | undefined;
+  /** called (synchronously, inside send) when the target process's mailbox is full and refuses the message */
+  onMailboxFull?: (() => void) | undefined;
 }
 
 export interface ModuleContext {
