@@ -29,7 +29,8 @@ export interface ModuleContext {
   /**
    * Route a message from this module. Subject to the capability check (the module must hold the
    * target's messaging capability unless the target is public). Dropped messages vanish silently:
-   * modules get no kernel timers and no send-errors; they time out on their own.
+   * modules get no kernel timers and no send-errors; they time out on their own. The one
+   * exception: a target whose mailbox is full calls the message's `onMailboxFull`.
    * Returns the message id used.
    */
   send(msg: ModuleSend): bigint;

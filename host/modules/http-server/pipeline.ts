@@ -221,9 +221,11 @@ export class HttpPipeline {
   /** The process's mailbox is full (kernel): 503 at once rather than a 408 later. */
   private unavailable(id: bigint, res: ServerResponse): void {
     const p = this.pending.get(id);
-    if (p?.res !== res) return;
-    this.pending.delete(id);
-    clearTimeout(p.timer);
+    if (p) {
+      if (p.res !== res) return;
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+    }
     if (!res.headersSent) res.setHeader('Retry-After', '1');
     reply(res, 503);
   }
@@ -355,8 +357,9 @@ export class HttpPipeline {
         },
       },
       lazyLoadBlob: blob,
+      onMailboxFull: () => this.unavailable(id, res),
     });
-    if (msg.expectsResponse === undefined) reply(res, 200);
+    if (msg.expectsResponse === undefined) reply(res, 200); // no-op after a 503
   }
 
   /** Node shutdown: forget waiting requests (their sockets are closed by the node). */
