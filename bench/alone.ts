@@ -43,7 +43,7 @@ export async function runAlone(
   const file = mode === 'echo' ? wasm?.path : built('probe-v1');
   if (!file) throw new Error('echo mode needs a component');
   const prepared = await cache.prepare(await readFile(file), mode === 'echo' ? wasm!.generation : 1, file);
-  const wasi = await setupWasi(tmpDir);
+  const wasi = await setupWasi(tmpDir, prepared.importKeys);
   const mod = (await import(pathToFileURL(prepared.jsPath).href)) as {
     instantiate(get: (name: string) => WebAssembly.Module, imports: Record<string, unknown>): { init(our: string): void };
   };

@@ -11,11 +11,12 @@
 // BENCH_MEMORY_N (idle processes for the memory figure, 8), BENCH_CHILD_FLAGS (extra node
 // flags for the children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_RUST_WASM (the
 // Rust echo component; default components/build/rust-echo-v1.wasm or -v0.wasm when built),
-// BENCH_NO_RUST (sections 1 and 2 use the JS components instead of the Rust echo v0).
+// BENCH_NO_RUST (sections 1 and 2 use the JS components instead of the Rust echo v0),
+// BENCH_MANY_N (Rust processes in the "many idle processes" row, 1000).
 
 import autocannon from 'autocannon';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILD, Child, RESULTS_DIR, cpuPercent, fmt, hasBuilt, median, percentile, selfCpu } from './common.js';
 import { machine, machineLine, markdown, svgChart, textTable, type Row, type Target } from './report.js';
@@ -31,6 +32,8 @@ const ROUNDS = Math.max(1, Math.round(envNum('BENCH_ROUNDS', 3)));
 const SECONDS = envNum('BENCH_SECONDS', 1.5);
 const BUDGET_S = envNum('BENCH_BUDGET', 240);
 const MEMORY_N = Math.max(1, Math.round(envNum('BENCH_MEMORY_N', 8)));
+/** processes in the "many idle Rust processes" row */
+const MANY_N = Math.max(1, Math.round(envNum('BENCH_MANY_N', 1000)));
 /** a messaging / fetch run is sized to take about this long */
 const RUN_S = Math.min(1, SECONDS);
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
@@ -499,7 +502,10 @@ async function sectionStart(): Promise<void> {
   const fit = row(S, 'idle processes in 1 GiB (extrapolated)', 'count', 'higher');
   const memR = rust ? row(S, `Rust echo memory per idle process (${MEMORY_N} idle)`, 'MiB', 'lower', { target: { kind: 'abs-max', value: 10 } }) : undefined;
   const fitR = rust ? row(S, 'Rust echo idle processes in 1 GiB', 'count', 'higher') : undefined;
-  const rs = [cold, warm, hot, mem, fit, ...[coldR, warmR, memR, fitR].filter((r): r is Row => r !== undefined)];
+  const manyName = `${MANY_N.toLocaleString('en-US')} idle Rust processes in one node`;
+  const manyRss = rust ? row(S, manyName, 'total RSS GiB', 'lower', { target: { kind: 'abs-max', value: 8 } }) : undefined;
+  const manyTime = rust ? row(S, manyName, 's until all answered', 'lower', { target: { kind: 'abs-max', value: 60 } }) : undefined;
+  const rs = [cold, warm, hot, mem, fit, ...[coldR, warmR, memR, fitR, manyRss, manyTime].filter((r): r is Row => r !== undefined)];
   notes.push(
     `${S}: time from \`node.install(dir)\` to the process's first print (\`probe ready …\` / \`rust echo ready …\`, printed first thing in init)` +
       '. cold = fresh home (jco transpile + compile + instantiate); warm = a second node (new child process) on that home, so the transpile cache is on disk but nothing is compiled in memory; ' +
@@ -564,9 +570,40 @@ async function sectionStart(): Promise<void> {
       });
       if (memR.unavailable) fitR.unavailable = memR.unavailable;
     }
+    if (manyRss && manyTime) await manyIdle(S, rust!, memR, manyRss, manyTime);
   } catch (e) {
     settle(S, rs, e);
   }
+}
+
+/** N idle Rust echo processes in one node, each answering one request: the node's RSS and the time. */
+async function manyIdle(S: string, rust: string, memR: Row | undefined, rssRow: Row, timeRow: Row): Promise<void> {
+  // refuse to run the machine out of memory: the per-process figure just measured, with margin
+  const perMiB = memR?.host[0] ?? 24;
+  const needMiB = MANY_N * perMiB * 1.3 + 1024;
+  const freeMiB = freemem() / 2 ** 20;
+  if (needMiB > freeMiB) {
+    rssRow.unavailable = timeRow.unavailable = `needs ~${fmt(needMiB / 1024)} GiB free, the machine has ${fmt(freeMiB / 1024)} GiB (BENCH_MANY_N lowers the count)`;
+    notes.push(`${S}: ${rssRow.name}: not run: ${rssRow.unavailable}`);
+    return;
+  }
+  await rustTry(rssRow, async () => {
+    checkBudget();
+    const c = await child('many', { home: sharedHome, n: MANY_N, rustWasm: rust });
+    try {
+      const r = await c.call<{ n: number; readyMs: number; answeredMs: number; rss0: number; rss1: number }>('measure', {}, 900000);
+      rssRow.host.push(r.rss1 / 2 ** 30);
+      timeRow.host.push(r.answeredMs / 1000);
+      notes.push(
+        `${S}: ${rssRow.name}: one package of ${r.n} Rust echo processes installed into a running node; all printed \`rust echo ready\` after ${fmt(r.readyMs / 1000)} s ` +
+          `and had each answered one request (driver, expects-response) after ${fmt(r.answeredMs / 1000)} s; node RSS ${fmt(r.rss0 / 2 ** 20)} MiB before, ` +
+          `${fmt(r.rss1 / 2 ** 20)} MiB after (${fmt((r.rss1 - r.rss0) / r.n / 2 ** 20)} MiB per process). One measurement (not rounds).`,
+      );
+    } finally {
+      await stop(c);
+    }
+  });
+  if (rssRow.unavailable) timeRow.unavailable = rssRow.unavailable;
 }
 
 // ================================================================ main

@@ -39,9 +39,9 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-async function bootNode(home: string, verbosity = 0): Promise<KinodeNode> {
+async function bootNode(home: string, verbosity = 0, print: (line: string) => void = () => {}): Promise<KinodeNode> {
   mkdirSync(home, { recursive: true });
-  const node = await startNode({ home, port: 0, verbosity, print: () => {}, driver: true });
+  const node = await startNode({ home, port: 0, verbosity, print, driver: true });
   cleanups.push(() => node.stop());
   return node;
 }
@@ -422,6 +422,51 @@ const roles: Record<string, Handler> = {
       const readyMs = performance.now() - t0;
       const rss1 = await settle();
       return { rss0, rss1, perProcess: (rss1 - rss0) / n, n, readyMs };
+    });
+    return {};
+  },
+
+  /** N idle Rust echo processes in one node: time until all are started and have answered one request each, and the node's RSS */
+  async many(a) {
+    let onPrint: (line: string) => void = () => {};
+    const node = await bootNode(str(a, 'home'), 0, (line) => onPrint(line));
+    const n = num(a, 'n');
+    const rust = str(a, 'rustWasm');
+    commands.set('measure', async () => {
+      await sleep(500);
+      gc();
+      const rss0 = process.memoryUsage().rss;
+      const processes = Array.from({ length: n }, (_, i) => ({ name: `m${i}`, wasm: rust }));
+      const dir = await makePackage({ dir: join(str(a, 'work'), 'pkg-many'), packageName: 'many', publisher: PUB, witVersion: null, processes });
+      const addrs = Array.from({ length: n }, (_, i) => `fake.dev@m${i}:many:${PUB}`);
+      const waiting = new Set(addrs);
+      const t0 = performance.now();
+      // one print listener for all (waitForPrint per process would rescan the prints n times)
+      const readyRe = /rust echo ready (\S+)$/;
+      const allReady = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${n - waiting.size} of ${n} started within 600 s`)), 600_000);
+        onPrint = (line) => {
+          const m = readyRe.exec(line);
+          if (m) waiting.delete(m[1]!);
+          if (waiting.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+      });
+      await node.install(dir);
+      await allReady;
+      const readyMs = performance.now() - t0;
+      const replies = await Promise.all(addrs.map((addr) => node.driver().request(addr, `ping ${addr}`, { expects: 120 })));
+      const bad = replies.filter((r, i) => r.text !== `ping ${addrs[i]}`).length;
+      if (bad) throw new Error(`${bad} of ${n} answered wrongly`);
+      const answeredMs = performance.now() - t0;
+      await sleep(500);
+      gc();
+      await sleep(100);
+      gc();
+      const rss1 = process.memoryUsage().rss;
+      return { n, readyMs, answeredMs, rss0, rss1 };
     });
     return {};
   },

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { Kernel, type ProcessSpec } from './kernel/kernel.js';
+import type { MailboxLimits } from './kernel/process-slot.js';
 import { StateStore } from './kernel/state-store.js';
 import { Drive } from './package/drive.js';
 import { TranspileCache } from './loader/transpile-cache.js';
@@ -32,6 +33,10 @@ export interface NodeOptions {
   packages?: string[];
   httpTimeoutMs?: number;
   maxBodyBytes?: number;
+  /** per-process cap on wasm linear memory and on the worker's JS heap (default 512 MiB) */
+  maxProcessMemoryBytes?: number;
+  /** bound of each process's mailbox (default DEFAULT_MAILBOX: 10,000 messages, 64 MiB) */
+  mailbox?: MailboxLimits;
   /** where shown lines go (default: stdout) */
   print?: (line: string) => void;
   /** extra modules (tests); replaces nothing */
@@ -49,6 +54,8 @@ export interface NodeOptions {
 export class PortInUseError extends Error {}
 /** A package given at boot could not be installed (strictPackages). */
 export class PackageInstallError extends Error {}
+
+export const DEFAULT_MAX_PROCESS_MEMORY = 512 * 2 ** 20;
 
 interface PersistedKernel {
   processes: ProcessSpec[];
@@ -82,7 +89,8 @@ export class KinodeNode {
     mkdirSync(home, { recursive: true });
     const opts = { nodeName: 'fake.dev', verbosity: 0, host: '127.0.0.1', ...options, home };
     const drive = new Drive(home);
-    const cache = new TranspileCache(join(home, 'cache', 'components'));
+    const maxProcessMemoryBytes = opts.maxProcessMemoryBytes ?? DEFAULT_MAX_PROCESS_MEMORY;
+    const cache = new TranspileCache(join(home, 'cache', 'components'), { maxMemoryBytes: maxProcessMemoryBytes });
     const state = new StateStore(join(home, 'state'));
     let node: KinodeNode | undefined;
     const kernel = new Kernel({
@@ -94,6 +102,8 @@ export class KinodeNode {
       onPersistNeeded: () => node?.schedulePersist(),
       verbosity: opts.verbosity,
       limits: { maxPerPackage: opts.maxProcessesPerPackage, maxTotal: opts.maxProcesses },
+      maxProcessMemoryBytes,
+      ...(opts.mailbox ? { mailbox: opts.mailbox } : {}),
     });
     const server = createServer();
     node = new KinodeNode(opts, kernel, drive, server);

@@ -41,6 +41,7 @@ program
   .option('--max-body <bytes>', 'largest accepted HTTP request body', int(0, 2 ** 31 - 1), 64 * 1024 * 1024)
   .option('--max-processes-per-package <n>', 'live processes per package; spawn past it fails', int(1, 2 ** 31 - 1), 256)
   .option('--max-processes <n>', 'live processes on the node; spawn past it fails', int(1, 2 ** 31 - 1), 4096)
+  .option('--max-process-memory <MiB>', 'per process: wasm memory and JS heap cap', int(16, 65536), 512)
   .option('-d, --detached', 'do not read stdin (Ctrl-C / Ctrl-D there stop the node otherwise)')
   .action(async (packages: string[], o: Record<string, unknown>) => {
     await serve({
@@ -55,6 +56,7 @@ program
       maxBodyBytes: o.maxBody as number,
       maxProcessesPerPackage: o.maxProcessesPerPackage as number,
       maxProcesses: o.maxProcesses as number,
+      maxProcessMemoryBytes: (o.maxProcessMemory as number) * 2 ** 20,
       detached: o.detached === true,
     });
   });

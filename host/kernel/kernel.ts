@@ -19,7 +19,7 @@ import { CapabilityStore } from './capabilities.js';
 import { ReceivedCaps } from './received-caps.js';
 import { isSystemProcessName } from './system-names.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
-import { ProcessSlot } from './process-slot.js';
+import { ProcessSlot, type MailboxLimits } from './process-slot.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { WorkerPool } from './worker-pool.js';
 import type { StateStore } from './state-store.js';
@@ -76,6 +76,10 @@ export interface KernelOptions {
   onPersistNeeded: () => void;
   verbosity: number;
   limits?: { [K in keyof ProcessLimits]?: number | undefined };
+  /** --max-process-memory: the worker's JS heap limit and the wasm memory cap (diagnosis) */
+  maxProcessMemoryBytes?: number;
+  /** bound of each process's mailbox (messages delivered and not yet taken) */
+  mailbox?: MailboxLimits;
 }
 
 /** Caps on live processes (issue 11.4): `spawn` past either fails with `name-taken`. */
@@ -87,6 +91,8 @@ export interface ProcessLimits {
 }
 
 export const DEFAULT_PROCESS_LIMITS: ProcessLimits = { maxPerPackage: 256, maxTotal: 4096 };
+
+export const DEFAULT_MAILBOX: MailboxLimits = { maxMessages: 10_000, maxBytes: 64 * 2 ** 20 };
 
 export class Kernel {
   readonly node: string;
@@ -100,7 +106,7 @@ export class Kernel {
   private readonly exitListeners: Array<(pid: ProcessId) => void> = [];
   private readonly ids = new IdSource();
   private stopping = false;
-  private readonly pool = new WorkerPool(1);
+  private readonly pool: WorkerPool;
   /** caps that arrived on messages delivered to each process (what save-capabilities may store) */
   private readonly received = new ReceivedCaps();
   /** missing system modules already named in a print (each once; the name set is finite) */
@@ -109,6 +115,7 @@ export class Kernel {
 
   constructor(private readonly opts: KernelOptions) {
     this.node = opts.nodeName;
+    this.pool = new WorkerPool(1, { maxMemoryBytes: opts.maxProcessMemoryBytes });
     this.caps = new CapabilityStore(() => opts.onPersistNeeded());
     this.limits = {
       maxPerPackage: opts.limits?.maxPerPackage ?? DEFAULT_PROCESS_LIMITS.maxPerPackage,
@@ -196,6 +203,10 @@ export class Kernel {
     return gen === 0 ? entry.pids.v0 : entry.pids.v1;
   }
 
+  private newSlot(): ProcessSlot {
+    return new ProcessSlot(this.pool, this.opts.mailbox ?? DEFAULT_MAILBOX);
+  }
+
   private sendFromModule(entry: ModuleEntry, msg: ModuleSend): bigint {
     const id = msg.id ?? this.freshId();
     const target = this.resolveOur(msg.target);
@@ -208,7 +219,7 @@ export class Kernel {
       message: msg.message,
       lazyLoadBlob: msg.lazyLoadBlob,
     };
-    this.route(km, { kind: 'module', entry });
+    this.route(km, { kind: 'module', entry, onMailboxFull: msg.onMailboxFull });
     return id;
   }
 
@@ -238,7 +249,7 @@ export class Kernel {
     this.processes.set(key, {
       ...spec,
       key,
-      slot: new ProcessSlot(this.pool),
+      slot: this.newSlot(),
       running: false,
       backoff: new RestartBackoff(),
       pendingCalls: 0,
@@ -281,6 +292,7 @@ export class Kernel {
         tmpDir: this.opts.drive.tmpDir(rec.pid),
         onExit: rec.onExit,
         verbosity: this.opts.verbosity,
+        maxMemoryBytes: this.opts.maxProcessMemoryBytes,
       },
       (m) => this.fromWorker(rec, slot, m),
       (why) => this.instanceEnded(rec, slot, 'trapped', why),
@@ -404,7 +416,7 @@ export class Kernel {
       case 'restart': {
         const delay = rec.backoff.next(Date.now());
         this.print(1, `kernel: restarting process ${rec.key} in ${delay} ms`);
-        rec.slot = new ProcessSlot(this.pool); // queued messages of the old instance are lost
+        rec.slot = this.newSlot(); // queued messages of the old instance are lost
         const restart = (): void => {
           if (this.processes.get(rec.key) !== rec || this.stopping) return;
           rec.backoff.started(Date.now());
@@ -646,10 +658,16 @@ export class Kernel {
       return;
     }
     if (rec) {
+      const d: Delivery = { kind: 'message', km };
+      if (!rec.slot.hasRoom(d)) return this.mailboxFull(rec, km, from);
+      if (rec.slot.refused > 0) {
+        this.print(0, `kernel: mailbox of ${targetKey} takes messages again (${rec.slot.refused} refused while it was full)`);
+        rec.slot.refused = 0;
+      }
       if (km.message.tag === 'response') this.takeTimer(rec.key, km.id);
       const attached = km.message.tag === 'request' ? km.message.val.capabilities : km.message.val[0].capabilities;
       this.received.note(rec.key, attached);
-      rec.slot.deliver({ kind: 'message', km });
+      rec.slot.deliver(d);
       return;
     }
     const entry = moduleEntry!;
@@ -667,6 +685,23 @@ export class Kernel {
     if (!isSystemProcessName(target, era) || this.missingModulesPrinted.has(target)) return;
     this.missingModulesPrinted.add(target);
     this.print(0, `kernel: ${target} is a Kinode system process that kinode-host does not provide; dropping messages to it (first from ${source})`);
+  }
+
+  /**
+   * A full mailbox refuses the message, never silently: a process's request that expects a
+   * response fails at once with a `timeout` send-error (as if the target never answered); a
+   * module's send reports it through its `onMailboxFull` (http-server answers 503); a refused
+   * response leaves its requester's expects-response timer running (it gets its timeout); and the
+   * kernel prints when a mailbox starts refusing and when it takes messages again.
+   */
+  private mailboxFull(rec: ProcessRecord, km: KernelMessage, from: Sender): void {
+    if (rec.slot.refused++ === 0) {
+      const { messages, bytes } = rec.slot.occupancy();
+      this.print(0, `kernel: mailbox of ${rec.key} is full (${messages} messages, ${bytes} bytes not yet received): refusing messages until it drains`);
+    }
+    this.print(2, `kernel: mailbox full: refused a ${km.message.tag} from ${this.senderName(from)} to ${rec.key}`);
+    if (from.kind === 'module') from.onMailboxFull?.();
+    else this.throwTimeout(km, from);
   }
 
   /** Deliver a raw delivery to a process (used by the test driver and tools). */
@@ -696,5 +731,5 @@ export class Kernel {
   }
 }
 
-type Sender = { kind: 'process'; rec: ProcessRecord } | { kind: 'module'; entry: ModuleEntry };
+type Sender = { kind: 'process'; rec: ProcessRecord } | { kind: 'module'; entry: ModuleEntry; onMailboxFull?: (() => void) | undefined };
 

@@ -19,6 +19,8 @@ export interface ModuleSend {
   /** defaults to a fresh random u64 */
   id?: bigint;
   rsvp?: Address | undefined;
+  /** called (synchronously, inside send) when the target process's mailbox is full and refuses the message */
+  onMailboxFull?: (() => void) | undefined;
 }
 
 export interface ModuleContext {
@@ -27,7 +29,8 @@ export interface ModuleContext {
   /**
    * Route a message from this module. Subject to the capability check (the module must hold the
    * target's messaging capability unless the target is public). Dropped messages vanish silently:
-   * modules get no kernel timers and no send-errors; they time out on their own.
+   * modules get no kernel timers and no send-errors; they time out on their own. The one
+   * exception: a target whose mailbox is full calls the message's `onMailboxFull`.
    * Returns the message id used.
    */
   send(msg: ModuleSend): bigint;

@@ -4,14 +4,38 @@
 // for free. Deliveries are batched: those made in one turn of the main thread's event loop travel
 // as one post and one wake-up (setImmediate flushes them after the message events already
 // pending), which was most of the per-message cost.
+//
+// The mailbox is bounded (issue 11.3): what was delivered and not yet taken by the worker (posted
+// batches the worker has not picked up, plus the batch being gathered) may hold at most
+// `maxMessages` messages and `maxBytes` bytes of bodies and blobs. The kernel asks `hasRoom`
+// before delivering and decides what a refused sender sees (kernel.ts `mailboxFull`). The worker
+// counts the batches it takes in a shared cell, so the accounting costs no message.
 
 import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
-import { DOORBELL, SIGNAL_BYTES, wake } from '../process/park.js';
+import { DOORBELL, SIGNAL_BYTES, TAKEN, wake } from '../process/park.js';
 import { decodeOutgoing, encodeDeliveries } from '../process/message-codec.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
 import type { WorkerPool } from './worker-pool.js';
+import { heapLimitText } from '../process/memory-verdict.js';
+
+const outOfMemory = (e: Error): boolean => (e as Error & { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+
+export interface MailboxLimits {
+  maxMessages: number;
+  maxBytes: number;
+}
+
+/** Per message on top of its body and blob: addresses, ids, the decoded objects. */
+const MESSAGE_OVERHEAD = 256;
+
+function sizeOf(d: Delivery): number {
+  if (d.kind === 'error') return MESSAGE_OVERHEAD;
+  const m = d.km.message;
+  const body = m.tag === 'request' ? m.val.body.length : m.val[0].body.length;
+  return MESSAGE_OVERHEAD + body + (d.km.lazyLoadBlob?.bytes.length ?? 0);
+}
 
 export class ProcessSlot {
   private readonly signal = new SharedArrayBuffer(SIGNAL_BYTES);
@@ -22,11 +46,60 @@ export class ProcessSlot {
   private worker: Worker | undefined;
   private ended = false;
   private batch: Delivery[] | undefined;
+  private batchBytes = 0;
+  /** posted batches not yet known to be taken: [messages, bytes] each, oldest first */
+  private readonly posted: Array<[number, number]> = [];
+  private postedHead = 0;
+  /** batches counted out so far (compared with the worker's TAKEN cell) */
+  private reclaimed = 0;
+  /** messages and bytes in the mailbox (posted and not taken, plus the batch being gathered) */
+  private queuedMessages = 0;
+  private queuedBytes = 0;
+  /** messages refused since the mailbox was last found with room (for the kernel's prints) */
+  refused = 0;
 
-  constructor(private readonly pool: WorkerPool) {}
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly limits: MailboxLimits = { maxMessages: Infinity, maxBytes: Infinity },
+  ) {}
+
+  /** Count out the batches the worker has taken since we last looked. */
+  private reclaim(): void {
+    const taken = Atomics.load(this.counter, TAKEN);
+    while (this.reclaimed !== taken && this.postedHead < this.posted.length) {
+      const [n, bytes] = this.posted[this.postedHead++]!;
+      this.queuedMessages -= n;
+      this.queuedBytes -= bytes;
+      this.reclaimed++;
+    }
+    if (this.postedHead > 1024 && this.postedHead * 2 > this.posted.length) {
+      this.posted.splice(0, this.postedHead);
+      this.postedHead = 0;
+    }
+  }
+
+  /** Would the mailbox take `d`? (Errors for the process's own requests always fit.) */
+  hasRoom(d: Delivery): boolean {
+    if (d.kind === 'error') return true;
+    if (this.queuedMessages < this.limits.maxMessages && this.queuedBytes + sizeOf(d) <= this.limits.maxBytes) return true;
+    this.reclaim();
+    // an empty mailbox takes one message of any size (the body limits are elsewhere)
+    if (this.queuedMessages === 0) return true;
+    return this.queuedMessages < this.limits.maxMessages && this.queuedBytes + sizeOf(d) <= this.limits.maxBytes;
+  }
+
+  /** What the mailbox holds now. */
+  occupancy(): { messages: number; bytes: number } {
+    this.reclaim();
+    return { messages: this.queuedMessages, bytes: this.queuedBytes };
+  }
 
   deliver(d: Delivery): void {
     if (this.ended) return;
+    const size = sizeOf(d);
+    this.queuedMessages++;
+    this.queuedBytes += size;
+    this.batchBytes += size;
     if (this.batch) {
       this.batch.push(d);
       return;
@@ -37,8 +110,12 @@ export class ProcessSlot {
 
   private readonly flush = (): void => {
     const batch = this.batch;
+    const bytes = this.batchBytes;
     this.batch = undefined;
+    this.batchBytes = 0;
     if (this.ended || !batch) return;
+    this.reclaim(); // keeps `posted` down to the batches still in the inbox
+    this.posted.push([batch.length, bytes]);
     const buf = encodeDeliveries(batch);
     this.inbox.port1.postMessage(buf, [buf.buffer]);
     wake(this.counter);
@@ -71,7 +148,7 @@ export class ProcessSlot {
         onMessage(m instanceof Uint8Array ? { t: 'send', items: decodeOutgoing(m) } : m);
       }
     });
-    w.on('error', (e) => onGone(`worker error: ${e.message}`));
+    w.on('error', (e) => onGone(outOfMemory(e) ? heapLimitText(this.pool.limits.maxMemoryBytes) : `worker error: ${e.message}`));
     w.on('exit', (code) => onGone(`worker exited with code ${code}`));
     w.postMessage(data, [this.inbox.port2, this.replies.port2, this.outbox.port2]);
   }

@@ -12,6 +12,7 @@ import type { Generation } from '../types.js';
 import { componentImportNames, NotAComponentError } from './component-imports.js';
 import { unversioned, WASI_INTERFACES } from './wasi-interfaces.js';
 import { patchGlue } from './glue-patch.js';
+import { capPages, limitMemories } from './memory-limit.js';
 
 export interface PreparedComponent {
   hash: string;
@@ -36,7 +37,11 @@ const WORLD_VERSION: Record<Generation, string> = { 0: '0.8.0', 1: '1.0.0' };
 export class TranspileCache {
   private readonly prepared = new Map<string, Promise<PreparedComponent>>();
 
-  constructor(private readonly cacheDir: string) {}
+  constructor(
+    private readonly cacheDir: string,
+    /** wasm linear memory cap per memory (--max-process-memory); none when undefined */
+    private readonly limits: { maxMemoryBytes?: number } = {},
+  ) {}
 
   /** `label` names the file in error messages. */
   prepare(bytes: Uint8Array, expected: Generation, label: string): Promise<PreparedComponent> {
@@ -64,7 +69,10 @@ export class TranspileCache {
     if (!meta.exports.includes('init')) throw new ComponentLoadError(`${label}: component does not export init`);
     const coreModules: Record<string, WebAssembly.Module> = {};
     for (const f of await readdir(dir)) {
-      if (f.endsWith('.wasm')) coreModules[f] = await WebAssembly.compile(await readFile(join(dir, f)));
+      if (!f.endsWith('.wasm')) continue;
+      const bytes = await readFile(join(dir, f));
+      const max = this.limits.maxMemoryBytes;
+      coreModules[f] = await WebAssembly.compile(max === undefined ? bytes : limitMemories(bytes, capPages(max)));
     }
     return { hash, generation: expected, jsPath, importKeys: meta.imports, coreModules, transpiled };
   }

@@ -12,6 +12,7 @@ import { asScript } from '../loader/glue-script.js';
 export type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
   imports: Record<string, unknown>,
+  instantiateCore?: (module: WebAssembly.Module, imports?: unknown) => { exports: Record<string, unknown> },
 ) => { init(our: string): void };
 
 export interface LoadedGlue {

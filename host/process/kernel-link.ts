@@ -4,7 +4,7 @@
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { Delivery, KernelMessage } from '../types.js';
 import { decodeDeliveries, encodeOutgoing } from './message-codec.js';
-import { DOORBELL, HOLD, Parking } from './park.js';
+import { DOORBELL, HOLD, Parking, TAKEN } from './park.js';
 import type { CallReply, KernelCall, WorkerToKernel } from './wire-protocol.js';
 import { ProcessTrap } from './process-host.js';
 
@@ -71,6 +71,8 @@ export class KernelLink {
     if (this.next >= this.queue.length) {
       this.queue = decodeDeliveries(this.parking.take<Uint8Array>(this.inbox)!);
       this.next = 0;
+      // the batch has left the mailbox: the kernel counts it out (kernel/process-slot.ts)
+      Atomics.add(this.cell, TAKEN, 1);
     }
     return this.queue[this.next++]!;
   }

@@ -12,8 +12,10 @@ const PARKED = 1;
 export const DOORBELL = 2;
 /** never written: a finished worker waits on it until the kernel terminates it */
 export const HOLD = 3;
+/** worker -> kernel: delivery batches taken from the inbox so far (mailbox accounting) */
+export const TAKEN = 4;
 /** bytes of the shared signal buffer */
-export const SIGNAL_BYTES = 16;
+export const SIGNAL_BYTES = 20;
 
 export class Parking {
   private readonly cell: Int32Array;

@@ -56,4 +56,6 @@ export interface WorkerInit {
   onExit: OnExit;
   /** prints above this are dropped in the worker, saving a post per filtered print */
   verbosity: number;
+  /** --max-process-memory, to tell a trap at the memory cap from other traps */
+  maxMemoryBytes: number | undefined;
 }

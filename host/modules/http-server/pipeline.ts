@@ -214,7 +214,20 @@ export class HttpPipeline {
         val: { inherit: false, expectsResponse: this.expectsSecs, body: reqBody, metadata: undefined, capabilities: [] },
       },
       lazyLoadBlob: { mime: undefined, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) },
+      onMailboxFull: () => this.unavailable(id, res),
     });
+  }
+
+  /** The process's mailbox is full (kernel): 503 at once rather than a 408 later. */
+  private unavailable(id: bigint, res: ServerResponse): void {
+    const p = this.pending.get(id);
+    if (p) {
+      if (p.res !== res) return;
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+    }
+    if (!res.headersSent) res.setHeader('Retry-After', '1');
+    reply(res, 503);
   }
 
   private wait(id: bigint, kind: Pending['kind'], res: ServerResponse): void {
@@ -344,8 +357,9 @@ export class HttpPipeline {
         },
       },
       lazyLoadBlob: blob,
+      onMailboxFull: () => this.unavailable(id, res),
     });
-    if (msg.expectsResponse === undefined) reply(res, 200);
+    if (msg.expectsResponse === undefined) reply(res, 200); // no-op after a 503
   }
 
   /** Node shutdown: forget waiting requests (their sockets are closed by the node). */
