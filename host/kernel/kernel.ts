@@ -17,6 +17,7 @@ import type {
 import { addrStr, IdSource, isKimapSafe, isWellFormedPid, MESSAGING, NETWORK, packageStr, parseProcessId, pidStr } from './address.js';
 import { CapabilityStore } from './capabilities.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
+import type { KernelObserver, MessageTap } from './observer.js';
 import { ProcessSlot } from './process-slot.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { WorkerPool } from './worker-pool.js';
@@ -48,6 +49,7 @@ interface ProcessRecord extends ProcessSpec {
   running: boolean;
   backoff: RestartBackoff;
   pendingCalls: number;
+  restarts: number;
 }
 
 interface ModuleEntry {
@@ -88,6 +90,25 @@ export class Kernel {
   private readonly ids = new IdSource();
   private stopping = false;
   private readonly pool = new WorkerPool(1);
+  /** set only while an observer listens (the homepage's live view) */
+  private tap: MessageTap | undefined;
+  /** the read-only view handed to modules */
+  readonly observer: KernelObserver = {
+    processes: () =>
+      [...this.processes.values()].map((r) => ({
+        pid: r.key,
+        generation: r.generation,
+        running: r.running,
+        restarts: r.restarts,
+        public: r.public,
+        onExit: r.onExit.tag === 'none' ? 'None' : r.onExit.tag === 'restart' ? 'Restart' : 'Requests',
+      })),
+    has: (pid) => this.processes.has(pid) || this.moduleNames.has(pid),
+    setMessageTap: (tap) => {
+      this.tap = tap;
+    },
+    heapUsed: async (pid) => this.processes.get(pid)?.slot.heapUsed(),
+  };
 
   constructor(private readonly opts: KernelOptions) {
     this.node = opts.nodeName;
@@ -149,6 +170,7 @@ export class Kernel {
         }),
       generationOf: (pid) => this.processes.get(pidStr(pid))?.generation,
       print: (v, text) => this.print(v, text),
+      observer: this.observer,
       onProcessExit: (l) => this.exitListeners.push(l),
       hasCapability: (holder, cap) => this.caps.has(this.holderKey(pidStr(holder)), cap),
       grantCapabilities: (holder, caps) => this.caps.add(this.holderKey(pidStr(holder)), caps),
@@ -220,6 +242,7 @@ export class Kernel {
       running: false,
       backoff: new RestartBackoff(),
       pendingCalls: 0,
+      restarts: 0,
     });
     this.caps.add(key, [this.messagingCap(spec.pid), ...initialCaps]);
     this.opts.onPersistNeeded();
@@ -379,6 +402,7 @@ export class Kernel {
         const delay = rec.backoff.next(Date.now());
         this.print(1, `kernel: restarting process ${rec.key} in ${delay} ms`);
         rec.slot = new ProcessSlot(this.pool); // queued messages of the old instance are lost
+        rec.restarts++;
         const restart = (): void => {
           if (this.processes.get(rec.key) !== rec || this.stopping) return;
           rec.backoff.started(Date.now());
@@ -559,6 +583,7 @@ export class Kernel {
       this.throwTimeout(km, from);
       return;
     }
+    if (this.tap !== undefined) this.tap(km, sourceKey, rec ? rec.key : moduleEntry!.key);
     if (rec) {
       if (km.message.tag === 'response') this.takeTimer(rec.key, km.id);
       rec.slot.deliver({ kind: 'message', km });
