@@ -4,14 +4,18 @@ import type { SystemModule } from '../kernel/module.js';
 import { TimerModule } from './timer.js';
 import { createHttpServerModule, type HttpServerModuleOptions } from './http-server/index.js';
 import { createHttpClientModule } from './http-client/index.js';
+import { createHomepageModule } from './homepage/index.js';
 
 /** What the node hands its modules: all that http-server needs (the others need less). */
 export type ModuleEnvironment = HttpServerModuleOptions;
 
 export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
+  const httpServer = createHttpServerModule(env);
   return [
     new TimerModule(),
-    createHttpServerModule(env),
+    httpServer,
     createHttpClientModule({ print: env.print }),
+    // after http-server: it binds its routes there when it starts
+    createHomepageModule({ home: env.home, boundPaths: () => httpServer.boundPaths(), print: env.print }),
   ];
 }
