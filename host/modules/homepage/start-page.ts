@@ -40,7 +40,11 @@ a.app:hover { transform: translateY(-2px); box-shadow: 0 6px 18px #0000000f; bor
 #widgets { display:flex; flex-wrap:wrap; gap:14px; }
 .widget { background: var(--card); border:1px solid var(--line); border-radius:14px; overflow:hidden; width: 320px; }
 .widget .title { padding:8px 12px; font-weight:600; border-bottom:1px solid var(--line); font-size:13px; }
-.widget iframe { border:0; width:100%; height:220px; display:block; }
+.widget iframe { border:0; width:100%; height:160px; display:block; }
+.top { display:grid; grid-template-columns: minmax(0, 1fr) auto; gap: 22px; align-items:start; }
+.top > section[hidden] { display:none; }
+#widgets { flex-direction: column; }
+td.owner, td.access { white-space: nowrap; }
 .grid2 { display:grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 22px; }
 @media (max-width: 1000px) { .grid2 { grid-template-columns: 1fr; } }
 .panel { background: var(--card); border:1px solid var(--line); border-radius:14px; overflow:hidden; }
@@ -127,14 +131,17 @@ const SCRIPT = `
       cell(tr, p.onExit);
       cell(tr, size(p.heap), 'num');
     }, 'No processes.', 6);
-    rows(document.querySelector('#bindings tbody'), s.bindings, function (tr, b) {
+    // the apps' paths first, then the homepage's own
+    var bindings = s.bindings.filter(function (b) { return b.owner !== 'homepage:homepage:sys'; })
+      .concat(s.bindings.filter(function (b) { return b.owner === 'homepage:homepage:sys'; }));
+    rows(document.querySelector('#bindings tbody'), bindings, function (tr, b) {
       cell(tr, b.kind === 'http' ? 'HTTP' : 'WS');
       var td = cell(tr, '', 'mono');
       var shown = b.path === '' ? '/' : b.path;
       if (b.kind === 'http' && !/[:*]/.test(shown.split('/').slice(2).join('/'))) { var a = el('a', '', shown); a.href = shown; td.appendChild(a); }
       else td.textContent = (b.kind === 'ws' ? 'ws://' + location.host : '') + shown;
-      cell(tr, b.owner, 'mono');
-      cell(tr, (b.authenticated ? 'login' : 'public') + (b.cached ? ', static' : '') + (b.secureSubdomain ? ', subdomain' : ''));
+      cell(tr, b.owner, 'mono owner');
+      cell(tr, (b.authenticated ? 'login' : 'public') + (b.cached ? ' · static' : '') + (b.secureSubdomain ? ' · subdomain' : ''), 'access');
     }, 'Nothing bound.', 4);
     rows(document.querySelector('#messages tbody'), s.messages.slice().reverse(), function (tr, m) {
       cell(tr, time(m.at), 'mono');
@@ -193,13 +200,17 @@ export function startPage(snap: Snapshot): string {
   <span id="status" class="pill"><span class="dot"></span><span>connecting</span></span>
 </header>
 <main>
-  <section><h2>Apps</h2><div id="apps"></div></section>
-  <section id="widgets-section" hidden><h2>Widgets</h2><div id="widgets"></div></section>
+  <div class="top">
+    <section><h2>Apps</h2><div id="apps"></div></section>
+    <section id="widgets-section" hidden><h2>Widgets</h2><div id="widgets"></div></section>
+  </div>
   <div class="grid2">
-    <section><h2>Processes</h2><div class="panel"><table id="processes"><thead><tr><th>Process</th><th>Gen</th><th>Status</th><th>Restarts</th><th>On exit</th><th>JS heap</th></tr></thead><tbody></tbody></table></div></section>
+    <div>
+      <section><h2>Processes</h2><div class="panel"><table id="processes"><thead><tr><th>Process</th><th>Gen</th><th>Status</th><th>Restarts</th><th>On exit</th><th>JS heap</th></tr></thead><tbody></tbody></table></div></section>
+      <section><h2>Recent messages</h2><div class="panel"><table id="messages"><thead><tr><th>Time</th><th>Source → target</th><th>Kind</th><th>Size</th></tr></thead><tbody></tbody></table></div></section>
+    </div>
     <section><h2>Bound paths</h2><div class="panel"><table id="bindings"><thead><tr><th></th><th>Path</th><th>Owner</th><th>Access</th></tr></thead><tbody></tbody></table></div></section>
   </div>
-  <section><h2>Recent messages</h2><div class="panel"><table id="messages"><thead><tr><th>Time</th><th>Source → target</th><th>Kind</th><th>Size</th></tr></thead><tbody></tbody></table></div></section>
 </main>
 <script id="snapshot" type="application/json">${scriptJson(snap)}</script>
 <script>${SCRIPT}</script>
