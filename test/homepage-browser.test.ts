@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { cleanupTempDirs, cmd, tempDir } from './helpers.js';
 import { argon2PasswordHash } from '../host/modules/http-server/auth.js';
-import { bootWebNode, CHROMIUM, chromiumOk, HOMEPAGE, PASSWORD, probePackage, type TestNode } from './homepage-clients.js';
+import { bootWebNode, chromiumOk, HOMEPAGE, launch, loginInPage, PASSWORD, probePackage, type TestNode } from './homepage-clients.js';
 
 // page functions run in the browser; this file is compiled without the DOM library
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -23,27 +23,6 @@ const ICON = `data:image/svg+xml;base64,${Buffer.from(
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#2a6cff"/><path d="M16 20h32v6H16zm0 10h32v6H16zm0 10h20v6H16z" fill="#fff"/></svg>',
 ).toString('base64')}`;
 const WIDGET = '<html><body style="margin:0;font:600 15px system-ui;display:flex;align-items:center;justify-content:center;height:200px;background:#fff7ed;color:#9a3412">3 unread notes</body></html>';
-
-export async function launch(): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(tempDir('kh-chromium-'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
-    viewport: { width: 1280, height: 860 },
-  });
-}
-
-/** Log in through the page itself; returns the body the page posted to /login. */
-export async function loginInPage(page: Page, base: string, path = '/'): Promise<Record<string, unknown>> {
-  await page.goto(`${base}${path}`);
-  await page.waitForSelector('#login-form');
-  await page.fill('#password', PASSWORD);
-  const posted = page.waitForRequest((r) => r.url() === `${base}/login` && r.method() === 'POST');
-  await page.click('#submit');
-  const body = JSON.parse((await posted).postData() ?? '{}') as Record<string, unknown>;
-  await page.waitForFunction(() => !document.getElementById('login-form'), undefined, { timeout: 60000 });
-  return body;
-}
 
 describe('start page in Chromium', { skip: !chromiumOk && 'chromium is not installed' }, () => {
   let t: TestNode;

@@ -4,6 +4,7 @@
 
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { KinodeNode } from '../host/node.js';
 import { bootNode, makePackage, tempDir, type PackageFixture } from './helpers.js';
 
@@ -92,4 +93,28 @@ export async function login(t: TestNode, body: Record<string, unknown> = { passw
   const r = await curl(['-X', 'POST', '-H', 'Content-Type: application/json', '--data-binary', JSON.stringify(body), `${t.base}/login`]);
   if (r.status !== 200) throw new Error(`login: ${r.status} ${r.body}`);
   return r.headers.get('set-cookie')!.replace(/;$/, '');
+}
+
+// ------------------------------------------------------------------ Chromium
+
+/** Headless Chromium with a fresh profile. */
+export async function launch(): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(tempDir('kh-chromium-'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+    viewport: { width: 1280, height: 860 },
+  });
+}
+
+/** Log in through the page itself; returns the body the page posted to /login. */
+export async function loginInPage(page: Page, base: string, path = '/'): Promise<Record<string, unknown>> {
+  await page.goto(`${base}${path}`);
+  await page.waitForSelector('#login-form');
+  await page.fill('#password', PASSWORD);
+  const posted = page.waitForRequest((r) => r.url() === `${base}/login` && r.method() === 'POST');
+  await page.click('#submit');
+  const body = JSON.parse((await posted).postData() ?? '{}') as Record<string, unknown>;
+  await page.waitForFunction("!document.getElementById('login-form')", undefined, { timeout: 60000 });
+  return body;
 }
