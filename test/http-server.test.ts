@@ -276,7 +276,7 @@ describe('http-server through a node', () => {
 
       it('404 for unknown paths and unbound (tombstoned) paths; 500 for an unreadable answer; 408 for none', async () => {
         assert.equal((await fetch(`${h.base}/nothing:here:at.all/x`)).status, 404);
-        assert.equal((await fetch(`${h.base}/`)).status, 404);
+        assert.equal((await fetch(`${h.base}/nothing`)).status, 404); // `/` itself is the homepage's
         assert.equal((await fetch(`${h.base}/${pid}/gone`)).status, 404);
         assert.equal((await fetch(`${h.base}/${pid}/gone/deeper`)).status, 200); // no route: falls back to `/`
         assert.equal((await fetch(`${h.base}/${pid}?answer=garbage`)).status, 500);
