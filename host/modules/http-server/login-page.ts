@@ -31,11 +31,18 @@ export function loginPage(node: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${n} · login</title>
 <style>
-  body { font-family: system-ui, sans-serif; background: #f4f4f0; display: flex; justify-content: center; margin-top: 12vh; }
-  form { background: #fff; border: 1px solid #ccc; border-radius: 8px; padding: 2em; min-width: 18em; }
-  h1 { font-size: 1.2em; margin: 0 0 1em; word-break: break-all; }
-  input, button { font-size: 1em; width: 100%; box-sizing: border-box; padding: .5em; margin-top: .5em; }
-  #error { color: #b00020; min-height: 1.4em; margin-top: .5em; }
+  body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #fdfaf5; color: #22211f; display: flex; justify-content: center; margin: 0; padding-top: 14vh; }
+  form { background: #fff; border: 1px solid #ebe6dc; border-radius: 14px; padding: 2em 2.2em; width: 22em; box-shadow: 0 8px 28px #0000000d; }
+  h1 { font-size: 1.25em; margin: 0 0 1.2em; word-break: break-all; }
+  h1::before { content: ""; display: inline-block; width: .7em; height: .7em; border-radius: 50%; background: #f35422; margin-right: .5em; vertical-align: .05em; }
+  label { font-size: .85em; color: #6b6862; }
+  input, button { font: inherit; width: 100%; box-sizing: border-box; padding: .6em .7em; margin-top: .5em; border-radius: 8px; }
+  input { border: 1px solid #d9d3c7; }
+  input:focus { outline: 2px solid #f3542255; border-color: #f35422; }
+  button { background: #f35422; color: #fff; border: 0; font-weight: 600; cursor: pointer; margin-top: 1em; }
+  button:hover { background: #cf4619; }
+  button:disabled { opacity: .6; cursor: wait; }
+  #error { color: #c62828; min-height: 1.4em; margin-top: .7em; font-size: .9em; }
 </style>
 </head>
 <body>
