@@ -29,7 +29,7 @@ describe('start page in Chromium', { skip: !chromiumOk && 'chromium is not insta
   let ctx: BrowserContext;
   before(async () => {
     t = await bootWebNode([
-      probePackage(0, 'notes', {}, []),
+      probePackage(0, 'notes', {}, [{ name: 'trap-init', wasm: 'probe-v0' }]),
       probePackage(1, 'chat', {}, [{ name: 'restart-loop', wasm: 'probe-v1', onExit: 'Restart' }]),
     ]);
     await t.node.install(demoDir);
@@ -65,6 +65,8 @@ describe('start page in Chromium', { skip: !chromiumOk && 'chromium is not insta
     const row = (pid: string) => procs.find((r) => r[0] === pid);
     assert.deepEqual(row('probe:notes:test.os')!.slice(0, 5), ['probe:notes:test.os', 'v0', 'running', '0', 'None']);
     assert.deepEqual(row('demo:demo:template.os')!.slice(0, 5), ['demo:demo:template.os', 'v1', 'running', '0', 'Restart']);
+    // a process that trapped with on-exit None is gone from the table but listed as exited
+    assert.deepEqual(procs.filter((r) => r[0] === 'trap-init:notes:test.os').map((r) => r[2]), ['exited']);
     // the restart loop's count climbs on the live feed
     await page.waitForFunction(() => [...document.querySelectorAll('#processes tbody tr')].some((r) => r.children[0]!.textContent === 'restart-loop:chat:test.os' && Number(r.children[3]!.textContent) >= 1), undefined, { timeout: 60000 });
     const bound = await page.$$eval('#bindings tbody tr', (rows) => rows.map((r) => r.children[1]!.textContent));

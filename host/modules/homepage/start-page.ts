@@ -129,7 +129,7 @@ const SCRIPT = `
       cell(tr, '').appendChild(el('span', 'badge ' + x.status, x.status));
       cell(tr, p.restarts === null ? '' : String(p.restarts), 'num');
       cell(tr, p.onExit);
-      cell(tr, size(p.heap), 'num');
+      cell(tr, x.status === 'exited' ? '' : size(p.heap), 'num');
     }, 'No processes.', 6);
     // the apps' paths first, then the homepage's own
     var bindings = s.bindings.filter(function (b) { return b.owner !== 'homepage:homepage:sys'; })
