@@ -112,4 +112,21 @@ describe('WebSocket API (WsRegister on /)', { skip: !pythonOk && 'python3-websoc
     }
     assert.equal(t.lines.filter((l) => /doesn't have capability/.test(l)).length, 0);
   });
+
+  it('a socket on / that never registers is closed after REGISTER_TIMEOUT_MS (1008)', async () => {
+    const silent = `
+import asyncio, sys, json, websockets
+async def main():
+    async with websockets.connect(sys.argv[1], ping_interval=None) as ws:
+        try:
+            await asyncio.wait_for(ws.recv(), 60)
+            print(json.dumps({"got": "a frame"}))
+        except websockets.exceptions.ConnectionClosed as e:
+            print(json.dumps({"closed": e.rcvd.code, "reason": e.rcvd.reason}))
+asyncio.run(main())
+`;
+    const out = await python(silent, url());
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(JSON.parse(out.stdout), { closed: 1008, reason: 'no WsRegister message in time' });
+  });
 });
