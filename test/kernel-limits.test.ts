@@ -36,6 +36,8 @@ describe('process limits', () => {
         // everyone still answers, and a child that exits frees its place
         assert.equal(await cmd(node, `fake.dev@${kids[0]}`, { op: 'print', text: 'child alive' }), null);
         await node.driver().request(`fake.dev@${kids[0]}`, { op: 'exit' });
+        // the exit is fire-and-forget: wait until the kernel has seen it before spawning again
+        await node.waitForPrint(new RegExp(`process fake\\.dev@${kids[0]} returned without error`));
         const again = await spawnUntilRefused(node, parent, `/lim${gen}:test.os/pkg/child.wasm`, 10);
         assert.deepEqual([again.kids.length, again.err], [1, 'name-taken']);
         assert.equal(await cmd(node, parent, { op: 'print', text: 'parent alive' }), null);

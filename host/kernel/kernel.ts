@@ -19,6 +19,7 @@ import { CapabilityStore } from './capabilities.js';
 import { ReceivedCaps } from './received-caps.js';
 import { isSystemProcessName } from './system-names.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
+import type { KernelObserver, MessageTap } from './observer.js';
 import { ProcessSlot, type MailboxLimits } from './process-slot.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { WorkerPool } from './worker-pool.js';
@@ -50,6 +51,7 @@ interface ProcessRecord extends ProcessSpec {
   running: boolean;
   backoff: RestartBackoff;
   pendingCalls: number;
+  restarts: number;
 }
 
 interface ModuleEntry {
@@ -112,6 +114,25 @@ export class Kernel {
   /** missing system modules already named in a print (each once; the name set is finite) */
   private readonly missingModulesPrinted = new Set<string>();
   private readonly limits: ProcessLimits;
+  /** set only while an observer listens (the homepage's live view) */
+  private tap: MessageTap | undefined;
+  /** the read-only view handed to modules */
+  readonly observer: KernelObserver = {
+    processes: () =>
+      [...this.processes.values()].map((r) => ({
+        pid: r.key,
+        generation: r.generation,
+        running: r.running,
+        restarts: r.restarts,
+        public: r.public,
+        onExit: r.onExit.tag === 'none' ? 'None' : r.onExit.tag === 'restart' ? 'Restart' : 'Requests',
+      })),
+    has: (pid) => this.processes.has(pid) || this.moduleNames.has(pid),
+    setMessageTap: (tap) => {
+      this.tap = tap;
+    },
+    heapUsed: async (pid) => this.processes.get(pid)?.slot.heapUsed(),
+  };
 
   constructor(private readonly opts: KernelOptions) {
     this.node = opts.nodeName;
@@ -178,6 +199,7 @@ export class Kernel {
         }),
       generationOf: (pid) => this.processes.get(pidStr(pid))?.generation,
       print: (v, text) => this.print(v, text),
+      observer: this.observer,
       onProcessExit: (l) => this.exitListeners.push(l),
       hasCapability: (holder, cap) => this.caps.has(this.holderKey(pidStr(holder)), cap),
       grantCapabilities: (holder, caps) => this.caps.add(this.holderKey(pidStr(holder)), caps),
@@ -253,6 +275,7 @@ export class Kernel {
       running: false,
       backoff: new RestartBackoff(),
       pendingCalls: 0,
+      restarts: 0,
     });
     this.caps.add(key, [this.messagingCap(spec.pid), ...initialCaps]);
     this.opts.onPersistNeeded();
@@ -417,6 +440,7 @@ export class Kernel {
         const delay = rec.backoff.next(Date.now());
         this.print(1, `kernel: restarting process ${rec.key} in ${delay} ms`);
         rec.slot = this.newSlot(); // queued messages of the old instance are lost
+        rec.restarts++;
         const restart = (): void => {
           if (this.processes.get(rec.key) !== rec || this.stopping) return;
           rec.backoff.started(Date.now());
@@ -657,11 +681,12 @@ export class Kernel {
       this.throwTimeout(km, from);
       return;
     }
+    if (this.tap !== undefined) this.tap(km, sourceKey, rec ? rec.key : moduleEntry!.key);
     if (rec) {
       const d: Delivery = { kind: 'message', km };
       if (!rec.slot.hasRoom(d)) return this.mailboxFull(rec, km, from);
       if (rec.slot.refused > 0) {
-        this.print(0, `kernel: mailbox of ${targetKey} takes messages again (${rec.slot.refused} refused while it was full)`);
+        this.print(0, `kernel: mailbox of ${rec.key} takes messages again (${rec.slot.refused} refused while it was full)`);
         rec.slot.refused = 0;
       }
       if (km.message.tag === 'response') this.takeTimer(rec.key, km.id);

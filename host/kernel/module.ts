@@ -2,6 +2,7 @@
 // A module is addressed like a process, under one name per generation, and speaks to
 // processes only through the kernel, so capability checks and era naming apply to it too.
 
+import type { KernelObserver } from './observer.js';
 import type { Address, Capability, Generation, KernelMessage, LazyLoadBlob, Message, ProcessId, Response } from '../types.js';
 
 export interface ModuleNames {
@@ -40,6 +41,8 @@ export interface ModuleContext {
   generationOf(pid: ProcessId): Generation | undefined;
   /** Terminal print, prefixed like a process print, subject to the verbosity filter. */
   print(verbosity: number, text: string): void;
+  /** A read-only view of the process table and (on demand) of routed messages (absent in unit-test contexts). */
+  readonly observer?: KernelObserver;
   /** Called whenever a process instance ends (exit, trap, kill, reinstall). */
   onProcessExit(listener: (pid: ProcessId) => void): void;
   /**

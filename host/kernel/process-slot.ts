@@ -153,6 +153,13 @@ export class ProcessSlot {
     w.postMessage(data, [this.inbox.port2, this.replies.port2, this.outbox.port2]);
   }
 
+  /** JS heap in use by the worker where Node can tell (getHeapStatistics, Node 22.16+); else undefined. */
+  async heapUsed(): Promise<number | undefined> {
+    const w = this.worker as (Worker & { getHeapStatistics?: () => Promise<{ used_heap_size: number }> }) | undefined;
+    if (!w || this.ended || typeof w.getHeapStatistics !== 'function') return undefined;
+    return (await w.getHeapStatistics()).used_heap_size;
+  }
+
   /** Ends the instance at once, even inside an infinite loop or a parked wait. */
   async terminate(): Promise<void> {
     if (this.ended) return;

@@ -9,18 +9,22 @@ import { createSqliteModule } from './sqlite/index.js';
 import { createVfsModule } from './vfs/index.js';
 import { createStateModule } from './state/index.js';
 import type { StateStore } from '../kernel/state-store.js';
+import { createHomepageModule } from './homepage/index.js';
 
 /** What the node hands its modules: all that http-server needs (the others need less). */
 export type ModuleEnvironment = HttpServerModuleOptions & { state: StateStore };
 
 export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
+  const httpServer = createHttpServerModule(env);
   return [
     new TimerModule(),
-    createHttpServerModule(env),
+    httpServer,
     createHttpClientModule({ print: env.print }),
     createKvModule({ home: env.home }),
     createSqliteModule({ home: env.home }),
     createVfsModule({ home: env.home }),
     createStateModule(env.state),
+    // after http-server: it binds its routes there when it starts
+    createHomepageModule({ home: env.home, boundPaths: () => httpServer.boundPaths(), print: env.print }),
   ];
 }

@@ -14,6 +14,7 @@ import { loginPage } from './login-page.js';
 import { HTTP_SERVER_NAMES, HttpPipeline, type BodySource } from './pipeline.js';
 import { Bindings } from './routes.js';
 import { WsServer } from './websockets.js';
+import { pidStr } from '../../kernel/address.js';
 
 export { HTTP_SERVER_NAMES };
 
@@ -38,6 +39,20 @@ export interface HttpServerModule extends SystemModule {
   readonly inflight: number;
   /** the node password (given or generated) */
   readonly password: string | undefined;
+  /** what is bound now (for the homepage): HTTP and WebSocket paths with their owners */
+  boundPaths(): BoundPath[];
+}
+
+export interface BoundPath {
+  kind: 'http' | 'ws';
+  /** the stored path, e.g. `/<process id>/api` */
+  path: string;
+  /** `process:package:publisher` */
+  owner: string;
+  authenticated: boolean;
+  /** static content (served without the process) */
+  cached: boolean;
+  secureSubdomain: string | undefined;
 }
 
 export function createHttpServerModule(opts: HttpServerModuleOptions): HttpServerModule {
@@ -99,7 +114,21 @@ export function createHttpServerModule(opts: HttpServerModuleOptions): HttpServe
     get password() {
       return auth?.password;
     },
+    boundPaths: () => listBindings(bindings),
   };
+}
+
+function listBindings(bindings: Bindings): BoundPath[] {
+  const out: BoundPath[] = [];
+  for (const { value: b } of bindings.http.list()) {
+    if (b.app === undefined || b.rpc) continue;
+    out.push({ kind: 'http', path: b.path, owner: pidStr(b.app), authenticated: b.authenticated, cached: b.staticContent !== undefined, secureSubdomain: b.secureSubdomain });
+  }
+  for (const { pattern, value: b } of bindings.ws.list()) {
+    if (b.app === undefined) continue;
+    out.push({ kind: 'ws', path: pattern, owner: pidStr(b.app), authenticated: b.authenticated, cached: false, secureSubdomain: b.secureSubdomain });
+  }
+  return out;
 }
 
 /**

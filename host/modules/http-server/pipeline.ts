@@ -3,6 +3,8 @@
 //   secure subdomains) -> local_only (403) -> static content for GET -> RPC endpoint -> body
 //   (413 past the limit) -> IncomingHttpRequest to the process -> its answer (500 if unreadable,
 //   408 when none arrives in time).
+// `/login` (page, its Argon2 script, and the POST) is handled before everything else; the POST
+// is rate limited per client address (login-limit.ts).
 
 import { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Address, KernelMessage, LazyLoadBlob, ProcessId } from '../../types.js';
@@ -18,6 +20,8 @@ import {
 } from '../../wire/http-server.js';
 import type { Auth } from './auth.js';
 import { cookieName } from './auth.js';
+import { LOGIN_SCRIPT_PATH, loginScript } from './login-page.js';
+import { LoginLimiter } from './login-limit.js';
 import { normalizePath, type Bindings, type HttpBinding } from './routes.js';
 import {
   authorityOf,
@@ -100,6 +104,7 @@ export function randomU64(): bigint {
 
 export class HttpPipeline {
   private readonly pending = new Map<bigint, Pending>();
+  private readonly loginLimiter = new LoginLimiter();
 
   constructor(private readonly o: PipelineOptions) {}
 
@@ -130,6 +135,13 @@ export class HttpPipeline {
     if (rawPath === '/login' || rawPath === '/login/') {
       if (method === 'GET') return replyHtml(res, 200, this.o.loginHtml);
       if (method === 'POST') return this.login(req, res, body, query);
+    }
+    if (rawPath === LOGIN_SCRIPT_PATH && method === 'GET') {
+      res.statusCode = 200;
+      res.setHeader('content-type', 'application/javascript');
+      res.setHeader('cache-control', 'public, max-age=86400');
+      res.end(loginScript());
+      return;
     }
 
     const headers = serializeHeaders(req.rawHeaders);
@@ -288,6 +300,13 @@ export class HttpPipeline {
   private async login(req: IncomingMessage, res: ServerResponse, body: BodySource, query: string): Promise<void> {
     const auth = this.o.auth();
     if (!auth) return reply(res, 503);
+    const peer = req.socket.remoteAddress ?? '';
+    const wait = this.loginLimiter.retryAfter(peer);
+    if (wait > 0) {
+      res.setHeader('retry-after', String(wait));
+      req.resume();
+      return replyJson(res, 429, 'Too many failed logins; try again later');
+    }
     const got = await body(Math.min(LOGIN_BODY_LIMIT, this.o.maxBodyBytes));
     if (got.kind === 'aborted') return void res.destroy();
     if (got.kind === 'too-large') return tooLarge(req, res);
@@ -297,15 +316,19 @@ export class HttpPipeline {
     } catch {
       return replyJson(res, 400, 'Failed to parse login info');
     }
-    if (!auth.checkPassword(info.password ?? info.passwordHash ?? '')) {
+    if (!(await auth.checkLogin(info))) {
+      this.loginLimiter.failed(peer);
       return replyJson(res, 500, 'Failed to decode keyfile: incorrect password');
     }
+    this.loginLimiter.succeeded(peer);
     // v1 keeps only [A-Za-z0-9.:-] of the subdomain
     const sub = (info.subdomain ?? '').replace(/[^A-Za-z0-9.:-]/g, '');
     const subdomain = sub === '' ? undefined : sub;
     const token = await auth.issue(subdomain);
     const redirect = queryParams(query).get('redirect');
-    res.setHeader('set-cookie', `${cookieName(auth.node, subdomain)}=${token}; Path=/; HttpOnly`);
+    // exactly the runtime's header: no attributes, so a host-only session cookie with path `/`
+    // (the default path of `/login`) that page scripts can read (the WebSocket API needs it)
+    res.setHeader('set-cookie', `${cookieName(auth.node, subdomain)}=${token};`);
     if (redirect !== undefined) {
       // a path on this host only (the runtime would follow any text here)
       const target = redirect.startsWith('/') && !redirect.startsWith('//') ? redirect : '/';

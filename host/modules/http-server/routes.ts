@@ -127,6 +127,11 @@ export class RouteTable<T> {
   get size(): number {
     return this.entries.size;
   }
+
+  /** Every route as added (tombstones included), oldest first. */
+  list(): Array<{ pattern: string; value: T }> {
+    return [...this.entries.values()].sort((a, b) => a.order - b.order).map((e) => ({ pattern: e.pattern, value: e.value }));
+  }
 }
 
 function better<T>(a: Entry<T>, b: Entry<T>): boolean {

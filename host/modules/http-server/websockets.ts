@@ -1,7 +1,8 @@
 // The WebSocket server (fact sheet 3.9, 3.10): upgrades on WS-bound paths of the shared HTTP
 // server, one channel (random u32, unique while its socket is open) per connection, client
 // frames to the bound process as WebSocketPush, process pushes to the client, extension
-// (msgpack) envelopes both ways.
+// (msgpack) envelopes both ways. A socket on `/` with no binding there is the docs' WebSocket
+// API: its first frame (WsRegister) names the process it becomes a channel of (ws-register.ts).
 
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -15,6 +16,7 @@ import { decodeExtFrame, encodeExtPushData } from '../../wire/msgpack.js';
 import type { Auth } from './auth.js';
 import { normalizePath, type Bindings } from './routes.js';
 import { hostnameOf, isLoopbackPeer, serializeHeaders, splitTarget } from './request-info.js';
+import { awaitRegister } from './ws-register.js';
 
 /** v1's limit on concurrent server-side sockets; further upgrades fall through to HTTP */
 export const MAX_WS_CONNECTIONS = 128;
@@ -47,6 +49,8 @@ const toBuffer = (data: RawData): Buffer =>
 export class WsServer {
   private readonly wss: WebSocketServer;
   private readonly channels = new Map<number, Channel>();
+  /** sockets on `/` still waiting for their WsRegister (they count against the limit) */
+  private readonly registering = new Set<WebSocket>();
   private stopped = false;
 
   constructor(private readonly o: WsServerOptions) {
@@ -81,13 +85,17 @@ export class WsServer {
     }
     const originalPath = normalizePath(splitTarget(req.url).path);
     this.o.print(2, `http-server: ws request for ${originalPath}`);
-    if (this.channels.size >= MAX_WS_CONNECTIONS) {
+    if (this.channels.size + this.registering.size >= MAX_WS_CONNECTIONS) {
       this.o.print(0, `http-server: too many open websockets (${this.channels.size})! rejecting incoming`);
       return false;
     }
     const match = this.o.bindings.lookupWs(originalPath);
     const binding = match?.value;
     const app = binding?.app;
+    if (originalPath === '' && (!binding || !app)) {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.register(ws));
+      return true;
+    }
     if (!binding || !app) return false;
 
     if (binding.authenticated) {
@@ -123,7 +131,23 @@ export class WsServer {
     }
   }
 
-  private open(ws: WebSocket, app: ProcessId, path: string, extension: boolean): void {
+  /** The WebSocket API: the first frame says which process this socket is for. */
+  private register(ws: WebSocket): void {
+    this.registering.add(ws);
+    ws.on('error', (e) => this.o.print(2, `http-server: websocket on / : ${e.message}`));
+    awaitRegister(
+      ws,
+      { ctx: this.o.ctx, auth: this.o.auth, print: this.o.print },
+      (target, queued) => {
+        if (this.stopped) return void ws.terminate();
+        const ch = this.open(ws, target, '/', false);
+        for (const f of queued) this.frame(ch, f.isBinary ? 'Binary' : 'Text', toBuffer(f.data));
+      },
+      () => this.registering.delete(ws),
+    );
+  }
+
+  private open(ws: WebSocket, app: ProcessId, path: string, extension: boolean): Channel {
     const id = this.freshId();
     const ch: Channel = { id, owner: app, ownerKey: pidStr(app), ws, extension, pushable: true };
     this.channels.set(id, ch);
@@ -140,6 +164,7 @@ export class WsServer {
       this.request(app, wsCloseBody(id));
       this.o.print(2, `http-server: websocket connection ${id} closed`);
     });
+    return ch;
   }
 
   private send(target: ProcessId, message: Message, blob: LazyLoadBlob | undefined, id?: bigint): void {
@@ -253,6 +278,8 @@ export class WsServer {
     this.stopped = true;
     for (const ch of this.channels.values()) ch.ws.terminate();
     this.channels.clear();
+    for (const ws of this.registering) ws.terminate();
+    this.registering.clear();
     this.wss.close();
   }
 }
