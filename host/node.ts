@@ -29,6 +29,13 @@ export interface NodeOptions {
   packages?: string[];
   httpTimeoutMs?: number;
   maxBodyBytes?: number;
+  /** HTTP/WebSocket limits (docs/limits-http.md); undefined: the defaults there */
+  maxBodyInflightBytes?: number;
+  maxWsFrameBytes?: number;
+  wsSendBufferBytes?: number;
+  wsFrameTimeoutMs?: number;
+  maxBindingsPerProcess?: number;
+  maxResponseBytes?: number;
   /** where shown lines go (default: stdout) */
   print?: (line: string) => void;
   /** extra modules (tests); replaces nothing */
@@ -91,6 +98,12 @@ export class KinodeNode {
         password: opts.password,
         requestTimeoutMs: opts.httpTimeoutMs ?? 15000,
         maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024 * 1024,
+        maxBodyInflightBytes: opts.maxBodyInflightBytes,
+        maxWsFrameBytes: opts.maxWsFrameBytes,
+        wsSendBufferBytes: opts.wsSendBufferBytes,
+        wsFrameTimeoutMs: opts.wsFrameTimeoutMs,
+        maxBindingsPerProcess: opts.maxBindingsPerProcess,
+        maxResponseBytes: opts.maxResponseBytes,
         print: (line) => node!.show(0, line),
       }),
       ...(opts.extraModules ?? []),

@@ -26,6 +26,12 @@ program
   .option('--verbosity <n>', 'terminal verbosity 0-3', int(0, 3), 0)
   .option('--http-timeout <seconds>', 'how long an HTTP request waits for its process', int(1, 3600), 15)
   .option('--max-body <bytes>', 'largest accepted HTTP request body', int(0, 2 ** 31 - 1), 64 * 1024 * 1024)
+  .option('--max-body-inflight <bytes>', 'request-body bytes held at once; more uploads wait (default 128 MiB)', int(1, 2 ** 53 - 1))
+  .option('--max-ws-frame <bytes>', 'largest WebSocket message from a client (default 16 MiB)', int(1, 2 ** 31 - 1))
+  .option('--ws-send-buffer <bytes>', 'bytes queued to a WebSocket client before it is closed as not reading (default 16 MiB)', int(1, 2 ** 53 - 1))
+  .option('--ws-frame-timeout <seconds>', 'time a client gets to finish a WebSocket message (default 30)', int(1, 86400))
+  .option('--max-binds <n>', 'HTTP and WebSocket bindings one process may hold (default 10000)', int(1, 2 ** 31 - 1))
+  .option('--max-response <bytes>', 'largest http-client response body (default 64 MiB)', int(0, 2 ** 53 - 1))
   .action(async (packages: string[], o: Record<string, unknown>) => {
     let node;
     try {
@@ -39,6 +45,12 @@ program
         packages,
         httpTimeoutMs: (o.httpTimeout as number) * 1000,
         maxBodyBytes: o.maxBody as number,
+        maxBodyInflightBytes: o.maxBodyInflight as number | undefined,
+        maxWsFrameBytes: o.maxWsFrame as number | undefined,
+        wsSendBufferBytes: o.wsSendBuffer as number | undefined,
+        wsFrameTimeoutMs: o.wsFrameTimeout === undefined ? undefined : (o.wsFrameTimeout as number) * 1000,
+        maxBindingsPerProcess: o.maxBinds as number | undefined,
+        maxResponseBytes: o.maxResponse as number | undefined,
       });
     } catch (e) {
       const msg = e instanceof PortInUseError ? e.message : ((e as Error).stack ?? String(e));

@@ -6,12 +6,12 @@ import { createHttpServerModule, type HttpServerModuleOptions } from './http-ser
 import { createHttpClientModule } from './http-client/index.js';
 
 /** What the node hands its modules: all that http-server needs (the others need less). */
-export type ModuleEnvironment = HttpServerModuleOptions;
+export type ModuleEnvironment = HttpServerModuleOptions & { maxResponseBytes?: number | undefined };
 
 export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
   return [
     new TimerModule(),
     createHttpServerModule(env),
-    createHttpClientModule({ print: env.print }),
+    createHttpClientModule({ print: env.print, maxResponseBytes: env.maxResponseBytes }),
   ];
 }
