@@ -281,7 +281,7 @@ async function readBody(res: Dispatcher.ResponseData, raw: string[], limit: numb
   const declaredText = firstHeader(raw, 'content-length');
   const declared = declaredText !== undefined && /^[0-9]+$/.test(declaredText) ? Number(declaredText) : undefined;
   if (declared !== undefined && declared > limit) {
-    res.body.destroy();
+    drop(res.body);
     return 'too-large';
   }
   const whole = declared !== undefined ? Buffer.allocUnsafe(declared) : undefined;
@@ -290,7 +290,7 @@ async function readBody(res: Dispatcher.ResponseData, raw: string[], limit: numb
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       if (size + chunk.length > limit || (whole && size + chunk.length > whole.length)) {
-        res.body.destroy();
+        drop(res.body);
         return 'too-large';
       }
       if (whole) chunk.copy(whole, size);
@@ -302,6 +302,12 @@ async function readBody(res: Dispatcher.ResponseData, raw: string[], limit: numb
   }
   const body = whole ? whole.subarray(0, size) : Buffer.concat(chunks, size);
   return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/** Stop reading a body and drop its connection (undici then reports an abort nobody needs). */
+function drop(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 async function discard(body: Dispatcher.ResponseData['body']): Promise<void> {
