@@ -217,6 +217,8 @@ export class HttpPipeline {
     const left = new Promise<false>((resolve) => {
       gone = () => resolve(false);
     });
+    // 'finish' too: a response on an upgrade's socket is detached when done and never closes
+    res.once('finish', r.release);
     res.once('close', () => {
       r.release();
       gone();
