@@ -20,6 +20,8 @@ import { join } from 'node:path';
 import { BUILD, Child, RESULTS_DIR, cpuPercent, fmt, hasBuilt, median, percentile, selfCpu } from './common.js';
 import { machine, machineLine, markdown, svgChart, textTable, type Row, type Target } from './report.js';
 import { wsLoad } from './ws-load.js';
+import { sectionStorageDb } from './storage-db.js';
+import { sectionStorageVfs } from './storage-vfs.js';
 
 const envNum = (k: string, d: number): number => {
   const v = Number(process.env[k]);
@@ -598,6 +600,8 @@ async function main(): Promise<void> {
     ['3', sectionMessaging],
     ['4', sectionOutbound],
     ['5', sectionStart],
+    ['6', () => sectionStorageDb({ row, child, stop, alternate, settle, log, checkBudget, notes, rounds: ROUNDS, runS: RUN_S, home: sharedHome })],
+    ['7', () => sectionStorageVfs({ row, rounds: ROUNDS, work, log, settle, checkBudget, notes })],
   ];
   for (const [id, f] of sections) {
     if (ONLY.size && !ONLY.has(id)) continue;

@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws';
 import { startNode, type KinodeNode } from '../host/node.js';
 import { built, hasBuilt, makePackage, sleep, type CpuSample } from './common.js';
 import { runAlone } from './alone.js';
+import { dbRoles } from './storage-db-target.js';
 
 type Args = Record<string, unknown>;
 type Handler = (a: Args) => Promise<unknown>;
@@ -38,9 +39,9 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-async function bootNode(home: string): Promise<KinodeNode> {
+async function bootNode(home: string, verbosity = 0): Promise<KinodeNode> {
   mkdirSync(home, { recursive: true });
-  const node = await startNode({ home, port: 0, verbosity: 0, print: () => {} });
+  const node = await startNode({ home, port: 0, verbosity, print: () => {}, driver: true });
   cleanups.push(() => node.stop());
   return node;
 }
@@ -440,6 +441,8 @@ roles.alone = async () => {
   });
   return {};
 };
+
+Object.assign(roles, dbRoles({ commands, cleanups, bootNode })); // kv and sqlite rows (bench/storage-db.ts)
 
 // ---------------------------------------------------------------- IPC loop
 

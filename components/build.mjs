@@ -6,6 +6,7 @@
 //
 //   node components/build.mjs               rebuild both components
 //   node components/build.mjs --if-missing  build only what is not in the cache
+//   node components/build.mjs --only probe-v1  just these targets (comma-separated; npm start)
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,12 @@ const TARGETS = [
   // http-server's book-like servers (components/servers/servers.js)
   { name: 'servers-v0', source: join(COMPONENTS_DIR, 'servers', 'servers.js'), generation: 0, world: 'process-v0', wit: join(ROOT, 'wit', 'v0'), specifier: 'kinode:process/standard@0.8.0' },
   { name: 'servers-v1', source: join(COMPONENTS_DIR, 'servers', 'servers.js'), generation: 1, world: 'process-v1', wit: join(ROOT, 'wit', 'v1'), specifier: 'kinode:process/standard@1.0.0' },
+  // a process_lib-like storage app: vfs, logging, serve_ui, kv, sqlite (components/storage/storage.js)
+  { name: 'storage-v0', source: join(COMPONENTS_DIR, 'storage', 'storage.js'), generation: 0, world: 'process-v0', wit: join(ROOT, 'wit', 'v0'), specifier: 'kinode:process/standard@0.8.0' },
+  { name: 'storage-v1', source: join(COMPONENTS_DIR, 'storage', 'storage.js'), generation: 1, world: 'process-v1', wit: join(ROOT, 'wit', 'v1'), specifier: 'kinode:process/standard@1.0.0' },
+  // a test for the runtime's tester (components/tester-case/tester-case.js)
+  { name: 'tester-case-v0', source: join(COMPONENTS_DIR, 'tester-case', 'tester-case.js'), generation: 0, world: 'process-v0', wit: join(ROOT, 'wit', 'v0'), specifier: 'kinode:process/standard@0.8.0' },
+  { name: 'tester-case-v1', source: join(COMPONENTS_DIR, 'tester-case', 'tester-case.js'), generation: 1, world: 'process-v1', wit: join(ROOT, 'wit', 'v1'), specifier: 'kinode:process/standard@1.0.0' },
 ];
 
 const CJS_PKG = fileURLToPath(new URL('../package.json', import.meta.resolve('@bytecodealliance/componentize-js')));
@@ -76,10 +83,13 @@ async function build(t, source, out) {
 
 async function main() {
   const ifMissing = process.argv.includes('--if-missing');
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? new Set(String(process.argv[onlyAt + 1] ?? '').split(',')) : undefined;
   mkdirSync(CACHE_DIR, { recursive: true });
   const manifest = existsSync(MANIFEST) ? JSON.parse(readFileSync(MANIFEST, 'utf8')) : {};
 
   for (const t of TARGETS) {
+    if (only && !only.has(t.name)) continue;
     const source = sourceFor(t);
     const hash = createHash('sha256')
       .update(JSON.stringify([source, witText(t.wit), t.world, cjsVersion, OPTIONS]))
@@ -91,6 +101,7 @@ async function main() {
     if (ifMissing && existsSync(out) && statSync(out).size > 1024 * 1024) {
       console.log(`components: ${t.name} is up to date`);
     } else {
+      console.log(`components: building ${t.name} with componentize-js (about 10-60 s, cached afterwards)...`);
       await build(t, source, out);
     }
     for (const old of readdirSync(CACHE_DIR)) {
@@ -104,6 +115,7 @@ async function main() {
   // ready-made packages (fixtures and manual runs)
   const packages = join(BUILD_DIR, 'packages');
   for (const [gen, http] of [[0, 'http_server:distro:sys'], [1, 'http-server:distro:sys']]) {
+    if (!manifest[`probe-v${gen}`] || !existsSync(join(BUILD_DIR, manifest[`probe-v${gen}`]))) continue; // not built (--only)
     const dir = join(packages, `probe-v${gen}`);
     rmSync(dir, { recursive: true, force: true });
     makePackage({

@@ -9,13 +9,16 @@ import { Kernel, type ProcessSpec } from './kernel/kernel.js';
 import { StateStore } from './kernel/state-store.js';
 import { Drive } from './package/drive.js';
 import { TranspileCache } from './loader/transpile-cache.js';
-import { installPackage, type InstallResult } from './package/install.js';
+import { stagePackage, type InstallResult } from './package/install.js';
+import { AppStoreModule } from './modules/app-store/index.js';
+import { TesterModule } from './modules/tester/index.js';
 import { Driver } from './kernel/driver.js';
 import { decode, encode } from './kernel/persist-codec.js';
 import type { Capability } from './types.js';
 import { pidStr } from './kernel/address.js';
 import { createSystemModules } from './modules/index.js';
 import type { SystemModule } from './kernel/module.js';
+import { PrintRing } from './print-ring.js';
 
 export interface NodeOptions {
   home: string;
@@ -40,9 +43,19 @@ export interface NodeOptions {
   print?: (line: string) => void;
   /** extra modules (tests); replaces nothing */
   extraModules?: SystemModule[];
+  /** register the test driver (`driver:kinode-host:sys`); only the test harness does */
+  driver?: boolean;
+  /** a package of `packages` that cannot be installed fails the boot (CLI) instead of being printed */
+  strictPackages?: boolean;
+  /** live processes per package; `spawn` past it fails (default 256) */
+  maxProcessesPerPackage?: number;
+  /** live processes on the node; `spawn` past it fails (default 4096) */
+  maxProcesses?: number;
 }
 
 export class PortInUseError extends Error {}
+/** A package given at boot could not be installed (strictPackages). */
+export class PackageInstallError extends Error {}
 
 interface PersistedKernel {
   processes: ProcessSpec[];
@@ -50,10 +63,11 @@ interface PersistedKernel {
 }
 
 export class KinodeNode {
-  readonly prints: string[] = [];
+  private readonly printRing = new PrintRing();
   private readonly events = new EventEmitter();
   private persistTimer: NodeJS.Timeout | undefined;
   private driverModule: Driver | undefined;
+  private appStore!: AppStoreModule;
   private systemModules: SystemModule[] = [];
   port = 0;
 
@@ -86,6 +100,7 @@ export class KinodeNode {
       prepare: (bytes, gen, label) => cache.prepare(bytes, gen, label),
       onPersistNeeded: () => node?.schedulePersist(),
       verbosity: opts.verbosity,
+      limits: { maxPerPackage: opts.maxProcessesPerPackage, maxTotal: opts.maxProcesses },
     });
     const server = createServer();
     node = new KinodeNode(opts, kernel, drive, server);
@@ -105,11 +120,23 @@ export class KinodeNode {
         maxBindingsPerProcess: opts.maxBindingsPerProcess,
         maxResponseBytes: opts.maxResponseBytes,
         print: (line) => node!.show(0, line),
+        state,
+      }),
+      // the runtime's app store and tester packages, as in-host modules (they need the kernel's
+      // install and spawn, which ModuleContext does not offer)
+      new AppStoreModule({ drive, stage: (src) => stagePackage(kernel, drive, src) }),
+      new TesterModule(drive, {
+        spawn: async (spec, caps) => {
+          kernel.initialize(spec, caps);
+          return kernel.run(spec.pid);
+        },
+        kill: (pid) => kernel.kill(pid, { revoke: true }),
       }),
       ...(opts.extraModules ?? []),
     ];
     for (const m of modules) kernel.registerModule(m);
     node.systemModules = modules;
+    node.appStore = modules.find((m): m is AppStoreModule => m instanceof AppStoreModule)!;
     if (!modules.some((m) => m.names.v1 === 'http-server:distro:sys')) {
       // until the http-server module is present the port answers 404 to everything
       server.on('request', (_req, res) => {
@@ -117,8 +144,10 @@ export class KinodeNode {
         res.end();
       });
     }
-    node.driverModule = new Driver();
-    kernel.registerModule(node.driverModule, { capExempt: true });
+    if (opts.driver) {
+      node.driverModule = new Driver();
+      kernel.registerModule(node.driverModule, { capExempt: true });
+    }
     await kernel.startModules();
 
     node.port = await listen(server, opts.port, opts.host);
@@ -128,24 +157,42 @@ export class KinodeNode {
       try {
         await node.install(p);
       } catch (e) {
-        node.show(0, `kinode-host: cannot install ${p}: ${(e as Error).message}`);
+        const why = `cannot install ${p}: ${(e as Error).message}`;
+        if (opts.strictPackages) {
+          await node.stop();
+          throw new PackageInstallError(why);
+        }
+        node.show(0, `kinode-host: ${why}`);
       }
     }
     for (const pid of restored) await kernel.run(pid);
     return node;
   }
 
-  /** A printed line: filtered by verbosity, kept in `prints`, written out. */
+  /** The most recent printed lines (the last 1000), oldest first. */
+  get prints(): string[] {
+    return this.printRing.since(0);
+  }
+
+  /** How many lines have been printed so far: a `from` for waitForPrint that ignores older ones. */
+  get printCount(): number {
+    return this.printRing.total;
+  }
+
+  /** A printed line: filtered by verbosity, kept in the ring of recent prints, written out. */
   show(verbosity: number, line: string): void {
     if (verbosity > this.opts.verbosity) return;
-    this.prints.push(line);
+    this.printRing.push(line);
     (this.opts.print ?? ((l: string) => process.stdout.write(`${l}\n`)))(line);
     this.events.emit('print', line);
   }
 
-  /** Resolves with the first printed line (past or future) matching `re`. */
+  /**
+   * Resolves with the first printed line matching `re`, among those still in the ring whose
+   * number is >= `from` (see printCount) and those printed later.
+   */
   waitForPrint(re: RegExp, timeoutMs = 20000, from = 0): Promise<string> {
-    const hit = this.prints.slice(from).find((l) => re.test(l));
+    const hit = this.printRing.since(from).find((l) => re.test(l));
     if (hit !== undefined) return Promise.resolve(hit);
     return new Promise((res, rej) => {
       const onPrint = (line: string) => {
@@ -163,8 +210,9 @@ export class KinodeNode {
     });
   }
 
+  /** Install a package folder, pkg/ folder or kit zip through the app store; throws with the reason. */
   install(path: string): Promise<InstallResult> {
-    return installPackage(this.kernel, this.drive, path);
+    return this.appStore.installPath(path);
   }
 
   /** A system module by its v1 name (e.g. `http-server:distro:sys`), for tests and tools. */
@@ -172,8 +220,10 @@ export class KinodeNode {
     return this.systemModules.find((m) => m.names.v1 === v1Name) as T | undefined;
   }
 
+  /** The test driver; only nodes started with `driver: true` (the test harness) have one. */
   driver(): Driver {
-    return this.driverModule!;
+    if (!this.driverModule) throw new Error('this node has no test driver (start it with driver: true)');
+    return this.driverModule;
   }
 
   private persistFile(): string {
@@ -251,7 +301,13 @@ async function listen(server: Server, port: number | undefined, host: string): P
     try {
       return await tryPort(port);
     } catch (e) {
-      throw new PortInUseError(`cannot bind ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      let hint = '';
+      if (code === 'EADDRINUSE' && port > 0) {
+        const free = await firstFreePort(port + 1, Math.min(port + 1000, 65535), host);
+        hint = free === undefined ? ` (no free port in ${port + 1}..${Math.min(port + 1000, 65535)})` : ` (first free port after ${port}: ${free})`;
+      }
+      throw new PortInUseError(`cannot bind ${host}:${port}: ${code ?? (e as Error).message}${hint}`);
     }
   }
   for (let p = 8080; p < 9000; p++) {
@@ -262,4 +318,17 @@ async function listen(server: Server, port: number | undefined, host: string): P
     }
   }
   throw new PortInUseError('no free port in 8080..8999');
+}
+
+/** The first port in from..to that can be bound on `host` (probed with a throw-away server). */
+async function firstFreePort(from: number, to: number, host: string): Promise<number | undefined> {
+  for (let p = from; p <= to; p++) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = createServer();
+      s.once('error', () => res(false));
+      s.listen(p, host, () => s.close(() => res(true)));
+    });
+    if (ok) return p;
+  }
+  return undefined;
 }

@@ -33,7 +33,7 @@ function run(args: string[]): Run {
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  const waitLine = (re: RegExp, timeoutMs = 30000) =>
+  const waitLine = (re: RegExp, timeoutMs = 120000) =>
     new Promise<string>((res, rej) => {
       const check = () => {
         const hit = lines.find((l) => re.test(l));

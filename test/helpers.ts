@@ -54,7 +54,7 @@ export async function makePackage(p: PackageFixture): Promise<string> {
 }
 
 export async function bootNode(opts: Partial<NodeOptions> & { packages?: string[] } = {}): Promise<KinodeNode> {
-  return startNode({ home: opts.home ?? tempDir('kh-home-'), port: 0, verbosity: 1, print: () => {}, ...opts });
+  return startNode({ home: opts.home ?? tempDir('kh-home-'), port: 0, verbosity: 1, print: () => {}, driver: true, ...opts });
 }
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -58,7 +58,10 @@ describe('init outcomes and on-exit', () => {
         .map((m) => Number(m[1]));
       assert.ok(delays.length >= 3, node.prints.join('\n'));
       assert.equal(delays[0], 0, 'first restart is immediate');
-      assert.ok(delays.slice(1).every((d) => d > 0), `later restarts wait: ${delays}`);
+      // an instance that dies inside its window waits; on a loaded machine an instance may take
+      // longer than the 1 s window to start and die (then its restart is rightly immediate), so
+      // wait for the first waiting restart rather than asserting that every one waits
+      await node.waitForPrint(/kernel: restarting process restart-loop:crashy:test\.os in [1-9]\d* ms/, 60000);
       // a steady neighbour answers all along, and the counter in state survived every restart
       assert.equal(await cmd(node, 'fake.dev@steady:crashy:test.os', { op: 'print', text: 'steady is fine' }), null);
       const starts = node.prints.filter((l) => /crashy:test\.os: start \d+/.test(l)).map((l) => Number(l.split(' ').pop()));
@@ -104,7 +107,7 @@ describe('init outcomes and on-exit', () => {
       await node.waitForPrint(/probe ready fake\.dev@p:farewell/);
       await cmd(node, p, {
         op: 'setOnExit',
-        onExit: { Requests: [['fake.dev@tester:tester:sys', { body: 'goodbye', expects: 30 }, { mime: 'text/plain', text: 'last words' }]] },
+        onExit: { Requests: [['fake.dev@driver:kinode-host:sys', { body: 'goodbye', expects: 30 }, { mime: 'text/plain', text: 'last words' }]] },
       });
       await node.driver().request(p, { op: 'exit' });
       const got = await node.driver().waitFor((r) => r.text === 'goodbye');
@@ -188,7 +191,7 @@ describe('persistence', () => {
       await node.waitForPrint(/probe ready fake\.dev@p:keep/);
       assert.equal((await cmd<{ text: string }>(node, p, { op: 'getState' })).text, 'remember me');
       await node.install(dir);
-      await node.waitForPrint(/probe ready fake\.dev@p:keep/, 20000, node.prints.length);
+      await node.waitForPrint(/probe ready fake\.dev@p:keep/, 20000, node.printCount);
       assert.equal((await cmd<{ text: string }>(node, p, { op: 'getState' })).text, 'remember me');
     } finally {
       await node.stop();

@@ -303,11 +303,12 @@ const OPS = {
     const windowSize = Number(a.window ?? 64);
     const expects = a.expects === undefined ? 5n : a.expects === null ? undefined : BigInt(a.expects);
     const body = bytesIn(a.body ?? 'x', a.bodyB64);
+    const blob = blobIn(a.blob); // the same blob with every request (storage benchmarks)
     return () => {
       const req = { inherit: false, expectsResponse: expects, body, metadata: undefined, capabilities: [] };
       const start = Date.now();
       if (expects === undefined) {
-        for (let i = 0; i < n; i++) std.sendRequest(target, req, undefined, undefined);
+        for (let i = 0; i < n; i++) std.sendRequest(target, req, undefined, blob);
         return { n, ms: Date.now() - start };
       }
       let sent = 0;
@@ -315,7 +316,7 @@ const OPS = {
       let errors = 0;
       while (done < n) {
         while (sent < n && sent - done < windowSize) {
-          std.sendRequest(target, req, undefined, undefined);
+          std.sendRequest(target, req, undefined, blob);
           sent++;
         }
         const r = receive();

@@ -2,9 +2,10 @@
 // Builds the Rust "echo" process (components/rust/src/lib.rs) for process-v0 and process-v1:
 // cargo (Debian's rustc-web 1.96, -Zbuild-std, wasm32-wasip1 cdylib) -> core module,
 // then jco-transpile's wasm-tools: component embed (world process-vN) + component new with the
-// WASI preview1 reactor adapter. Outputs:
-//   components/build/cache/rust-echo-vN-<hash>.wasm   (hash of sources, WIT, toolchain, adapter)
-//   components/build/rust-echo-vN.wasm                (link to the current build)
+// WASI preview1 reactor adapter. The same crate with feature `poll` (a `sleep <ms>` command) is
+// built as rust-poll-vN, whose imports include wasi:io/poll. Outputs:
+//   components/build/cache/rust-{echo,poll}-vN-<hash>.wasm   (hash of sources, WIT, toolchain, adapter)
+//   components/build/rust-{echo,poll}-vN.wasm                (link to the current build)
 //   components/build/rust-target/                     (cargo target dir)
 //
 //   node components/rust/build.mjs               rebuild both
@@ -34,6 +35,9 @@ const WASI_LIBC = process.env.RUST_ECHO_WASI_LIBC ?? '/usr/lib/wasm32-wasi';
 const TARGETS = [
   { name: 'rust-echo-v0', world: 'process-v0', iface: 'kinode:process/standard@0.8.0', wit: join(ROOT, 'wit', 'v0', 'process.wit'), features: [] },
   { name: 'rust-echo-v1', world: 'process-v1', iface: 'kinode:process/standard@1.0.0', wit: join(ROOT, 'wit', 'v1', 'process.wit'), features: ['v1'] },
+  // the echo plus `sleep <ms>`, whose poll_oneoff makes the adapter import wasi:io/poll
+  { name: 'rust-poll-v0', world: 'process-v0', iface: 'kinode:process/standard@0.8.0', wit: join(ROOT, 'wit', 'v0', 'process.wit'), features: ['poll'] },
+  { name: 'rust-poll-v1', world: 'process-v1', iface: 'kinode:process/standard@1.0.0', wit: join(ROOT, 'wit', 'v1', 'process.wit'), features: ['v1', 'poll'] },
 ];
 
 function skip(why) {

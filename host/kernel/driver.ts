@@ -1,10 +1,13 @@
-// A client for tests and tools: an in-host module (`tester:tester:sys`, public, exempt from
-// capability checks like the runtime's own kernel) that sends requests to processes and
+// A client for tests and tools: an in-host module (`driver:kinode-host:sys`, public, exempt
+// from capability checks like the runtime's own kernel) that sends requests to processes and
 // collects what they send it. It is a client of the kernel, not a stand-in for any part of it.
+// Only the test harness registers it (NodeOptions.driver); a CLI node never has it, so no
+// process can park data in it and `tester:tester:sys` is free for the runtime's tester.
 
 import type { Address, Generation, KernelMessage, LazyLoadBlob } from '../types.js';
-import { addrStr, IdSource, parseAddress } from './address.js';
+import { addrStr, IdSource, parseAddress, parseProcessId } from './address.js';
 import type { ModuleContext, SystemModule } from './module.js';
+import { DRIVER_NAMES } from '../wire/names.js';
 
 export interface DriverReply {
   source: string;
@@ -21,10 +24,11 @@ export interface DriverRequestOptions {
   inherit?: boolean;
 }
 
-export const DRIVER_NAME = 'tester:tester:sys';
+export const DRIVER_NAME = DRIVER_NAMES.v1;
+const DRIVER_PID = parseProcessId(DRIVER_NAME);
 
 export class Driver implements SystemModule {
-  readonly names = { v0: DRIVER_NAME, v1: DRIVER_NAME };
+  readonly names = DRIVER_NAMES;
   readonly public = true;
   private ctx!: ModuleContext;
   private readonly pending = new Map<bigint, { resolve: (r: DriverReply) => void; timer: NodeJS.Timeout }>();
@@ -81,7 +85,7 @@ export class Driver implements SystemModule {
       this.ctx.send({
         id,
         target: t,
-        rsvp: expects !== undefined ? { node: this.ctx.node, process: { processName: 'tester', packageName: 'tester', publisherNode: 'sys' } } : undefined,
+        rsvp: expects !== undefined ? { node: this.ctx.node, process: DRIVER_PID } : undefined,
         message: {
           tag: 'request',
           val: {

@@ -16,6 +16,8 @@ import type {
 } from '../types.js';
 import { addrStr, IdSource, isKimapSafe, isWellFormedPid, MESSAGING, NETWORK, packageStr, parseProcessId, pidStr } from './address.js';
 import { CapabilityStore } from './capabilities.js';
+import { ReceivedCaps } from './received-caps.js';
+import { isSystemProcessName } from './system-names.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
 import { ProcessSlot } from './process-slot.js';
 import { RestartBackoff } from './restart-backoff.js';
@@ -73,7 +75,18 @@ export interface KernelOptions {
   prepare: (bytes: Uint8Array, generation: Generation, label: string) => Promise<PreparedComponent>;
   onPersistNeeded: () => void;
   verbosity: number;
+  limits?: { [K in keyof ProcessLimits]?: number | undefined };
 }
+
+/** Caps on live processes (issue 11.4): `spawn` past either fails with `name-taken`. */
+export interface ProcessLimits {
+  /** processes of one package (`--max-processes-per-package`) */
+  maxPerPackage: number;
+  /** processes on the node (`--max-processes`) */
+  maxTotal: number;
+}
+
+export const DEFAULT_PROCESS_LIMITS: ProcessLimits = { maxPerPackage: 256, maxTotal: 4096 };
 
 export class Kernel {
   readonly node: string;
@@ -88,10 +101,19 @@ export class Kernel {
   private readonly ids = new IdSource();
   private stopping = false;
   private readonly pool = new WorkerPool(1);
+  /** caps that arrived on messages delivered to each process (what save-capabilities may store) */
+  private readonly received = new ReceivedCaps();
+  /** missing system modules already named in a print (each once; the name set is finite) */
+  private readonly missingModulesPrinted = new Set<string>();
+  private readonly limits: ProcessLimits;
 
   constructor(private readonly opts: KernelOptions) {
     this.node = opts.nodeName;
     this.caps = new CapabilityStore(() => opts.onPersistNeeded());
+    this.limits = {
+      maxPerPackage: opts.limits?.maxPerPackage ?? DEFAULT_PROCESS_LIMITS.maxPerPackage,
+      maxTotal: opts.limits?.maxTotal ?? DEFAULT_PROCESS_LIMITS.maxTotal,
+    };
     this.pool.fill();
   }
 
@@ -239,7 +261,9 @@ export class Kernel {
       this.remove(rec, false);
       return false;
     }
-    if (this.processes.get(rec.key) !== rec || rec.running) return false; // killed meanwhile
+    // killed, or the node stopping, meanwhile (a stopping node has terminated the slot: starting
+    // it would post closed ports and take a worker from a stopped pool)
+    if (this.processes.get(rec.key) !== rec || rec.running || this.stopping) return false;
     this.startInstance(rec, prepared);
     return true;
   }
@@ -277,8 +301,10 @@ export class Kernel {
     rec.running = false;
     void rec.slot.terminate();
     this.clearTimersOf(rec.key);
+    this.received.forget(rec.key);
     if (revoke) {
       this.caps.revokeIssuedBy(addrStr(this.addr(rec.pid)));
+      this.received.forgetIssuedBy(addrStr(this.addr(rec.pid)));
       this.caps.clear(rec.key);
     }
     for (const l of this.exitListeners) l(rec.pid);
@@ -300,7 +326,7 @@ export class Kernel {
         if (rec.generation === 1) this.opts.onPersistNeeded();
         return;
       case 'save-caps':
-        this.caps.add(rec.key, m.caps);
+        this.saveCaps(rec, m.caps);
         return;
       case 'drop-caps':
         this.caps.remove(rec.key, m.caps);
@@ -324,10 +350,10 @@ export class Kernel {
       case 'get-state':
         return this.opts.state.get(rec.key);
       case 'set-state':
-        this.opts.state.set(rec.key, c.bytes);
+        await this.opts.state.set(rec.key, c.bytes);
         return null;
       case 'clear-state':
-        this.opts.state.clear(rec.key);
+        await this.opts.state.clear(rec.key);
         return null;
       case 'our-capabilities':
         return this.caps.all(rec.key);
@@ -413,6 +439,12 @@ export class Kernel {
     if (!isWellFormedPid(child)) throw new Error(`spawn: bad process name "${name}"`);
     // the runtime's intent (its code has a quirk that returns ok here)
     if (this.processes.has(pidStr(child)) || this.moduleNames.has(pidStr(child))) return err('name-taken');
+    const full = this.processLimitReached(child);
+    if (full) {
+      // the runtime answers name-taken whenever the kernel will not initialize the child
+      this.print(0, `kernel: process ${parent.key} cannot spawn ${pidStr(child)}: ${full}`);
+      return err('name-taken');
+    }
 
     const requested = c.requestCapabilities.filter(
       (cap) => this.caps.has(parent.key, cap) || addrStr(cap.issuer) === addrStr(this.addr(parent.pid)),
@@ -429,6 +461,17 @@ export class Kernel {
     if (!started) return err('no-file-at-path');
     this.caps.add(pidStr(child), [this.messagingCap(parent.pid)]);
     return { tag: 'ok', val: child };
+  }
+
+  /** Why one more process of `pid`'s package would exceed a limit, or undefined. */
+  private processLimitReached(pid: ProcessId): string | undefined {
+    const { maxPerPackage, maxTotal } = this.limits;
+    if (this.processes.size >= maxTotal) return `the node has ${this.processes.size} processes (--max-processes ${maxTotal})`;
+    const pkg = packageStr(pid);
+    let n = 0;
+    for (const r of this.processes.values()) if (packageStr(r.pid) === pkg) n++;
+    if (n >= maxPerPackage) return `package ${pkg} has ${n} processes (--max-processes-per-package ${maxPerPackage})`;
+    return undefined;
   }
 
   // ---------------------------------------------------------------- routing
@@ -450,6 +493,27 @@ export class Kernel {
       this.startTimer(rec, km, item.target);
     }
     this.route(km, { kind: 'process', rec });
+  }
+
+  /**
+   * save-capabilities (issue 11.1): a process may store only capabilities it already holds, that
+   * it issued itself, or that arrived attached to a message delivered to it (attached caps were
+   * already filtered to those their sender holds). Anything else is refused with a print; the
+   * runtime stores whatever it is given.
+   */
+  private saveCaps(rec: ProcessRecord, caps: Capability[]): void {
+    const own = addrStr(this.addr(rec.pid));
+    const ok: Capability[] = [];
+    const refused: Capability[] = [];
+    for (const c of caps) {
+      if (addrStr(c.issuer) === own || this.caps.has(rec.key, c) || this.received.has(rec.key, c)) ok.push(c);
+      else refused.push(c);
+    }
+    this.caps.add(rec.key, ok);
+    if (refused.length > 0) {
+      const list = refused.map((c) => `${addrStr(c.issuer)} ${c.params}`).join(', ');
+      this.print(0, `kernel: process ${rec.key} may not save capabilities it was never given; refused: ${list}`);
+    }
   }
 
   /** Attached capabilities survive only if the sender holds them or issued them. */
@@ -498,22 +562,30 @@ export class Kernel {
     of.set(id, pending);
   }
 
-  private deliverTimeout(holder: string, id: bigint, p: PendingTimer, kind: 'timeout' | 'offline' = 'timeout'): void {
+  /** The expects-response timer fired: the error keeps the target as the process passed it. */
+  private deliverTimeout(holder: string, id: bigint, p: PendingTimer): void {
     const rec = this.processes.get(holder);
     if (!rec) return;
     rec.slot.deliver({
       kind: 'error',
       id,
-      error: { kind, target: p.originalTarget, message: { tag: 'request', val: p.request }, lazyLoadBlob: p.blob },
+      error: { kind: 'timeout', target: p.originalTarget, message: { tag: 'request', val: p.request }, lazyLoadBlob: p.blob },
     });
   }
 
-  /** The runtime's "throw timeout": a dropped request that expects a response fails at once. */
+  /**
+   * The runtime's "throw timeout": a dropped request that expects a response fails at once. As
+   * there, the error is built from the message as the kernel holds it at that point: `our`
+   * already replaced by the node name, attached caps already filtered (issue 14).
+   */
   private throwTimeout(km: KernelMessage, from: Sender, kind: 'timeout' | 'offline' = 'timeout'): void {
     if (from.kind !== 'process' || km.message.tag !== 'request' || km.message.val.expectsResponse === undefined) return;
-    const p = this.takeTimer(from.rec.key, km.id);
-    if (!p) return;
-    this.deliverTimeout(from.rec.key, km.id, p, kind);
+    if (!this.takeTimer(from.rec.key, km.id)) return; // no context left: the process would drop it
+    from.rec.slot.deliver({
+      kind: 'error',
+      id: km.id,
+      error: { kind, target: km.target, message: km.message, lazyLoadBlob: km.lazyLoadBlob },
+    });
   }
 
   private clearTimersOf(holder: string): void {
@@ -533,34 +605,48 @@ export class Kernel {
     return from.kind === 'process' ? from.rec.key : from.entry.key;
   }
 
+  /**
+   * Every drop below mirrors a drop path of the runtime's event loop (kernel/mod.rs), with the
+   * same kind of print at the same verbosity; docs/kernel.md lists them.
+   */
   private route(km: KernelMessage, from: Sender): void {
     const senderGen = from.kind === 'process' ? from.rec.generation : undefined;
     const sourceKey = this.senderName(from);
+    const sourceText = pidStr(km.source.process);
+    const targetText = pidStr(km.target.process);
     if (km.target.node !== this.node) {
-      // a single node: no peers are reachable; without the network capability it is a timeout
       const networked = from.kind === 'process' && this.caps.has(from.rec.key, { issuer: this.addr(KERNEL_PID), params: NETWORK });
+      if (from.kind === 'process' && !networked) {
+        this.print(0, `event loop: process ${sourceText} doesn't have capability to send networked messages`);
+        this.print(0, `their capabilities: ${this.caps.all(from.rec.key).map((c) => `${addrStr(c.issuer)} ${c.params}`).join(', ')}`);
+        this.throwTimeout(km, from);
+        return;
+      }
+      // a single node: no peer is reachable, as the runtime's net module reports an unreachable one
       this.print(2, `event loop: cannot reach node ${km.target.node} (no networking in kinode-host)`);
-      this.throwTimeout(km, from, networked ? 'offline' : 'timeout');
+      this.throwTimeout(km, from, 'offline');
       return;
     }
-    const targetKey = pidStr(km.target.process);
-    const rec = this.processes.get(targetKey);
+    const rec = this.processes.get(targetText);
     const moduleEntry = rec ? undefined : this.moduleFor(km.target.process, senderGen);
     if (!rec && !moduleEntry) {
-      this.print(2, `event loop: don't have ${targetKey} amongst registered processes`);
+      this.printMissingModule(targetText, sourceText, senderGen);
+      this.print(2, `event loop: process ${sourceText} sent message to non-existing ${targetText}; dropping message`);
       this.throwTimeout(km, from);
       return;
     }
     const targetPublic = rec ? rec.public : moduleEntry!.module.public;
     const exempt =
-      CAP_EXEMPT.has(pidStr(km.source.process)) || (from.kind === 'module' && from.entry.capExempt) || targetPublic;
+      CAP_EXEMPT.has(sourceText) || (from.kind === 'module' && from.entry.capExempt) || targetPublic;
     if (!exempt && !this.holdsMessagingCap(sourceKey, km.target.process, moduleEntry)) {
-      this.print(0, `event loop: process ${sourceKey} doesn't have capability to message process ${targetKey}`);
+      this.print(0, `event loop: process ${sourceText} doesn't have capability to message process ${targetText}`);
       this.throwTimeout(km, from);
       return;
     }
     if (rec) {
       if (km.message.tag === 'response') this.takeTimer(rec.key, km.id);
+      const attached = km.message.tag === 'request' ? km.message.val.capabilities : km.message.val[0].capabilities;
+      this.received.note(rec.key, attached);
       rec.slot.deliver({ kind: 'message', km });
       return;
     }
@@ -568,8 +654,17 @@ export class Kernel {
     try {
       entry.module.handle(km, senderGen ?? 1);
     } catch (e) {
-      this.print(0, `${entry.key}: error handling message from ${sourceKey}: ${(e as Error).message}`);
+      // the runtime's modules never refuse at the door; ours fail only on a bug: say so, fail fast
+      this.print(0, `${entry.key}: error handling message from ${sourceText}: ${(e as Error).message}`);
+      this.throwTimeout(km, from);
     }
+  }
+
+  /** Issue 8.5: a Kinode system process this node does not provide is named once, at verbosity 0. */
+  private printMissingModule(target: string, source: string, era: Generation | undefined): void {
+    if (!isSystemProcessName(target, era) || this.missingModulesPrinted.has(target)) return;
+    this.missingModulesPrinted.add(target);
+    this.print(0, `kernel: ${target} is a Kinode system process that kinode-host does not provide; dropping messages to it (first from ${source})`);
   }
 
   /** Deliver a raw delivery to a process (used by the test driver and tools). */
@@ -586,6 +681,7 @@ export class Kernel {
     await this.pool.stop();
     await Promise.all([...this.processes.values()].map((r) => r.slot.terminate()));
     for (const entry of this.modules.values()) await entry.module.stop();
+    await this.opts.state.idle(); // state writes already asked for land before the node stops
   }
 
   /** Processes that come back after a node restart (on-exit None ones do not, as in the runtime). */

@@ -12,6 +12,8 @@ export interface PackageSource {
   /** path inside pkg/ (posix, no leading slash) -> bytes */
   files: Map<string, Uint8Array>;
   label: string;
+  /** the zip itself, when the package came as one (the app store keeps it in the drive) */
+  zip?: Uint8Array;
 }
 
 const MAX_ZIP_ENTRY = 512 * 1024 * 1024;
@@ -61,33 +63,42 @@ async function readTree(root: string): Promise<Map<string, Uint8Array>> {
 async function readZip(path: string): Promise<PackageSource> {
   const m = /^([^:]+):([^:]+)\.zip$/.exec(basename(path));
   if (!m) throw new ManifestError(`${path}: a package zip must be named <package>:<publisher>.zip`);
-  const files = await unzip(path);
+  const zip = new Uint8Array(await readFile(path));
+  const files = await unzipBytes(zip, path);
   // no metadata.json inside a kit zip: the world comes from the components themselves
-  return { metadata: { packageName: m[1]!, publisher: m[2]!, witVersion: undefined }, files, label: path };
+  return { metadata: { packageName: m[1]!, publisher: m[2]!, witVersion: undefined }, files, label: path, zip };
 }
 
-function unzip(path: string): Promise<Map<string, Uint8Array>> {
+/** The files of a zip held in memory (the app store's NewPackage blob, a package's api.zip). */
+export function unzipBytes(bytes: Uint8Array, label: string): Promise<Map<string, Uint8Array>> {
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, decodeStrings: true, validateEntrySizes: true }, (err, zip) => {
-      if (err || !zip) return reject(new ManifestError(`${path}: not a readable zip (${err?.message})`));
-      const files = new Map<string, Uint8Array>();
-      zip.on('error', (e: Error) => reject(new ManifestError(`${path}: ${e.message}`)));
-      zip.on('end', () => resolve(files));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        if (entry.fileName.endsWith('/')) return zip.readEntry();
-        if (entry.uncompressedSize > MAX_ZIP_ENTRY) return reject(new ManifestError(`${path}: entry ${entry.fileName} too large`));
-        zip.openReadStream(entry, (e2, stream) => {
-          if (e2 || !stream) return reject(new ManifestError(`${path}: ${e2?.message}`));
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            files.set(entry.fileName, new Uint8Array(Buffer.concat(chunks)));
-            zip.readEntry();
-          });
-          stream.on('error', (e3: Error) => reject(new ManifestError(`${path}: ${e3.message}`)));
-        });
-      });
-      zip.readEntry();
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    yauzl.fromBuffer(buf, { lazyEntries: true, decodeStrings: true, validateEntrySizes: true }, (err, zip) => {
+      if (err || !zip) return reject(new ManifestError(`${label}: not a readable zip (${err?.message})`));
+      readEntries(zip, label).then(resolve, reject);
     });
+  });
+}
+
+function readEntries(zip: yauzl.ZipFile, label: string): Promise<Map<string, Uint8Array>> {
+  return new Promise((resolve, reject) => {
+    const files = new Map<string, Uint8Array>();
+    zip.on('error', (e: Error) => reject(new ManifestError(`${label}: ${e.message}`)));
+    zip.on('end', () => resolve(files));
+    zip.on('entry', (entry: yauzl.Entry) => {
+      if (entry.fileName.endsWith('/')) return zip.readEntry();
+      if (entry.uncompressedSize > MAX_ZIP_ENTRY) return reject(new ManifestError(`${label}: entry ${entry.fileName} too large`));
+      zip.openReadStream(entry, (e2, stream) => {
+        if (e2 || !stream) return reject(new ManifestError(`${label}: ${e2?.message}`));
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          files.set(entry.fileName, new Uint8Array(Buffer.concat(chunks)));
+          zip.readEntry();
+        });
+        stream.on('error', (e3: Error) => reject(new ManifestError(`${label}: ${e3.message}`)));
+      });
+    });
+    zip.readEntry();
   });
 }

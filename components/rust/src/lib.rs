@@ -387,6 +387,10 @@ unsafe fn serve(our: &str) {
                         }
                         _ => print(0, "rust echo: bad flood command"),
                     }
+                } else if let Some(reply) = sleep_command(body) {
+                    if rd8(req, 8) != 0 {
+                        send_response(&reply, None);
+                    }
                 } else if rd8(req, 8) != 0 {
                     with_blob(|blob| send_response(body, blob));
                 }
@@ -411,6 +415,25 @@ unsafe fn serve(our: &str) {
             }
         }
     }
+}
+
+// ---- `poll` feature (the rust-poll-vN builds): a std sleep ----
+//
+// std::thread::sleep is preview1 `poll_oneoff`, which makes the reactor adapter import
+// wasi:io/poll (and monotonic-clock): the import set of kit-built processes that sleep or time
+// out. Body `sleep <ms>` sleeps and answers `slept <ms>`. Without the feature this is a no-op
+// and the echo is unchanged.
+
+#[cfg(feature = "poll")]
+fn sleep_command(body: &[u8]) -> Option<Vec<u8>> {
+    let ms: u64 = std::str::from_utf8(body.strip_prefix(b"sleep ")?).ok()?.parse().ok()?;
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    Some(format!("slept {ms}").into_bytes())
+}
+
+#[cfg(not(feature = "poll"))]
+fn sleep_command(_body: &[u8]) -> Option<Vec<u8>> {
+    None
 }
 
 // ---- static constructors ----

@@ -1,0 +1,99 @@
+// Section of `npm run bench`: kv and sqlite through a process against the same stores called
+// directly. Host: a probe-v1 process floods kv:distro:sys / sqlite:distro:sys with exactly the
+// requests process_lib sends (64 in flight, responses taken through receive); raw: kv's
+// KvStore and better-sqlite3 called in a loop in a plain Node process (bench/storage-db-target.ts).
+// Runs are sized from a calibration run to take about `runS` seconds, host and raw alternating.
+
+import { fmt } from './common.js';
+import type { Child } from './common.js';
+import type { Row, Target } from './report.js';
+
+export interface SectionKit {
+  row(section: string, name: string, metric: string, better: 'higher' | 'lower', opts?: { target?: Target; chart?: string }): Row;
+  child(role: string, args?: Record<string, unknown>): Promise<Child>;
+  stop(...cs: Array<Child | undefined>): Promise<void>;
+  alternate(round: number, host: () => Promise<void>, raw: () => Promise<void>): Promise<void>;
+  settle(section: string, rs: Row[], e: unknown): void;
+  log(s: string): void;
+  checkBudget(): void;
+  notes: string[];
+  rounds: number;
+  /** seconds a run is sized to take */
+  runS: number;
+  /** the shared home (its transpile cache is warm) */
+  home: string;
+}
+
+const WINDOW = 64;
+const clamp = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, Math.round(x)));
+
+export async function sectionStorageDb(k: SectionKit): Promise<void> {
+  const S = '6. kv and sqlite';
+  const target: Target = { kind: 'ratio-min', value: 0.5 };
+  const cases = [
+    { cmd: 'kv-set', r: k.row(S, `kv Set, 64-byte value, ${WINDOW} in flight`, 'ops/s', 'higher', { target, chart: 'kv Set' }) },
+    { cmd: 'kv-get', r: k.row(S, `kv Get, ${WINDOW} in flight`, 'ops/s', 'higher', { target, chart: 'kv Get' }) },
+    { cmd: 'sql-insert', r: k.row(S, `sqlite INSERT one row (1 param), ${WINDOW} in flight`, 'ops/s', 'higher', { target, chart: 'sqlite INSERT' }) },
+    { cmd: 'sql-select', r: k.row(S, `sqlite SELECT one row by id, ${WINDOW} in flight`, 'ops/s', 'higher', { target, chart: 'sqlite SELECT' }) },
+    { cmd: 'kv-set@driver', r: k.row(S, `kv Set, in-host driver (no process), ${WINDOW} in flight`, 'ops/s', 'higher') },
+    { cmd: 'kv-get@driver', r: k.row(S, `kv Get, in-host driver (no process), ${WINDOW} in flight`, 'ops/s', 'higher') },
+    { cmd: 'sql-insert@driver', r: k.row(S, `sqlite INSERT, in-host driver (no process), ${WINDOW} in flight`, 'ops/s', 'higher') },
+    { cmd: 'sql-select@driver', r: k.row(S, `sqlite SELECT, in-host driver (no process), ${WINDOW} in flight`, 'ops/s', 'higher') },
+  ].map((c) => ({ ...c, rawCmd: c.cmd.replace('@driver', ''), n: { host: 0, raw: 0 }, sizes: { host: [] as number[], raw: [] as number[] } }));
+  let host: Child | undefined;
+  let raw: Child | undefined;
+  try {
+    k.log(`${S}: starting the host (probe-v1 with a kv and a sqlite db) and raw KvStore / better-sqlite3`);
+    host = await k.child('host-db', { home: k.home });
+    raw = await k.child('raw-db');
+    k.notes.push(
+      `${S}: host = a probe-v1 process flooding kv:distro:sys / sqlite:distro:sys with process_lib's exact requests (send-request with expects-response, ` +
+        `${WINDOW} in flight, responses taken through receive; each answer checked once before the runs, and module errors counted); ` +
+        'raw = the same operation in a loop in a plain Node process: kv\'s KvStore (the kv library: a SQLite table through better-sqlite3) and better-sqlite3 ' +
+        'with the same statement and pragmas (WAL, synchronous=NORMAL). The raw side does no messaging, no JSON and no process at all: ' +
+        'the ratio is the cost of reaching the store from inside a Kinode process.',
+    );
+    type Run = { ms: number; errors: number };
+    for (const c of cases) {
+      k.checkBudget();
+      await host.call<Run>(c.cmd, { n: 500, window: WINDOW, timeoutS: 60 }, 70000); // warm-up
+      const h = await host.call<Run>(c.cmd, { n: 1000, window: WINDOW, timeoutS: 60 }, 70000);
+      c.n.host = clamp((1000 / h.ms) * 1000 * k.runS, 300, 200000);
+      await raw.call<Run>(c.rawCmd, { n: 20000 }, 70000);
+      const r = await raw.call<Run>(c.rawCmd, { n: 20000 }, 70000);
+      c.n.raw = clamp((20000 / r.ms) * 1000 * k.runS, 5000, 4000000);
+    }
+    const errs: string[] = [];
+    for (let round = 0; round < k.rounds; round++) {
+      for (const c of cases) {
+        k.checkBudget();
+        const one = (side: 'host' | 'raw') => async () => {
+          const n = c.n[side];
+          const res = await (side === 'host' ? host! : raw!).call<Run>(side === 'host' ? c.cmd : c.rawCmd, { n, window: WINDOW, timeoutS: 120 }, 130000);
+          if (res.errors) errs.push(`${side} ${c.r.name}: ${res.errors} of ${n} failed`);
+          const rate = (n / res.ms) * 1000;
+          c.r[side].push(rate);
+          c.n[side] = side === 'host' ? clamp(rate * k.runS, 300, 200000) : clamp(rate * k.runS, 5000, 4000000);
+          c.sizes[side].push(n);
+        };
+        await k.alternate(round, one('host'), one('raw'));
+      }
+      k.log(`${S}: round ${round + 1}/${k.rounds} done`);
+    }
+    k.notes.push(`${S}: operations per run: ` + cases.map((c) => `${c.cmd}: host ${c.sizes.host.join(', ')}; raw ${c.sizes.raw.join(', ')}`).join(' | '));
+    if (errs.length) k.notes.push(`${S}: errors: ${errs.join('; ')}`);
+    const per = (c: (typeof cases)[number], side: 'host' | 'raw') => fmt(1e6 / (c.r[side].reduce((a, b) => a + b, 0) / Math.max(1, c.r[side].length)), 'µs');
+    k.notes.push(
+      `${S}: mean time per operation — ` + cases.map((c) => `${c.cmd}: host ${per(c, 'host')}, raw ${per(c, 'raw')}`).join('; ') +
+        '. A host operation is a request from the probe (a JS engine inside the component) through the kernel to the module, the store call, ' +
+        'and the response back through the kernel into the probe\'s receive: the messaging round trip, not the store, sets the host figure ' +
+        '(compare section 3\'s request/response rate of the JS probe pair). The "in-host driver" rows send the same requests from the node\'s test driver ' +
+        '(a module on the main thread: one promise and timer per request, no worker, no JS engine in a component): what kernel routing, the module ' +
+        '(JSON parsing, the cap check, the reply) and the store cost per operation without a process in the path.',
+    );
+  } catch (e) {
+    k.settle(S, cases.map((c) => c.r), e);
+  } finally {
+    await k.stop(host, raw);
+  }
+}

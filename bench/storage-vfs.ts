@@ -1,0 +1,147 @@
+// Bench section "7. Storage: vfs": a process writes a file through vfs:distro:sys and reads it
+// back (Write + blob, then Read -> blob, each awaited as process_lib's File::write / File::read
+// do), against Node writing and reading the same bytes with `fs` directly
+// (writeFileSync + readFileSync, the fastest direct form; vfs uses the same calls). Sizes 4 KiB
+// and 1 MiB. The host node runs in this (otherwise idle) bench process; the loop runs inside
+// the process (components/storage `vfsLoop`), so one figure is whole Write+Read pairs per
+// second as the process sees them, including both messages and both blobs crossing threads.
+
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startNode, type KinodeNode } from '../host/node.js';
+import { built, hasBuilt, makePackage } from './common.js';
+import type { Row, Target } from './report.js';
+
+export interface StorageBenchContext {
+  row(section: string, name: string, metric: string, better: 'higher' | 'lower', opts?: { target?: Target; chart?: string }): Row;
+  rounds: number;
+  work: string;
+  log(s: string): void;
+  settle(section: string, rows: Row[], e: unknown): void;
+  checkBudget(): void;
+  notes: string[];
+}
+
+const S = '7. Storage: vfs';
+const SIZES: Array<[string, number]> = [
+  ['4 KiB', 4096],
+  ['1 MiB', 1 << 20],
+];
+/** each run is sized to take about this long */
+const RUN_MS = 600;
+
+interface LoopResult {
+  ms: number;
+  readBack: number;
+}
+
+export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
+  const rows = SIZES.map(([label]) =>
+    c.row(S, `Write + Read of a ${label} file, process → vfs vs fs direct`, 'pairs/s', 'higher', {
+      chart: `vfs write+read ${label}`,
+      target: { kind: 'ratio-min', value: 0.5 },
+    }),
+  );
+  // the same through the in-host test driver: vfs and the kernel without a process's worker and
+  // component runtime (what the JS component adds for big blobs shows as the difference)
+  const driverRows = SIZES.map(([label]) => c.row(S, `Write + Read of a ${label} file, in-host driver → vfs vs fs direct`, 'pairs/s', 'higher'));
+  let node: KinodeNode | undefined;
+  try {
+    if (!hasBuilt('storage-v1')) throw new Error('components/build/storage-v1.wasm is missing: run `node components/build.mjs --if-missing`');
+    const dir = await makePackage({
+      dir: join(c.work, 'storage-bench'),
+      packageName: 'storage-bench',
+      publisher: 'bench.os',
+      witVersion: 1,
+      processes: [{ name: 'app', wasm: built('storage-v1'), requestCapabilities: ['vfs:distro:sys'] }],
+    });
+    node = await startNode({ home: join(c.work, 'storage-home'), port: 0, packages: [dir], print: () => {} });
+    const app = `${node.nodeName}@app:storage-bench:bench.os`;
+    await node.waitForPrint(/storage ready/, 60000);
+    const loop = async (path: string, size: number, n: number): Promise<LoopResult> => {
+      const r = await node!.driver().request(app, { op: 'vfsLoop', path, size, n }, { expects: 600 });
+      const j = r.json<{ ok?: LoopResult; err?: string }>();
+      if (!j.ok) throw new Error(`vfsLoop failed: ${r.text}`);
+      if (j.ok.readBack !== size * n) throw new Error(`vfsLoop read back ${j.ok.readBack} bytes, expected ${size * n}`);
+      return j.ok;
+    };
+    const rawDir = join(c.work, 'storage-raw');
+    mkdirSync(rawDir, { recursive: true });
+    const direct = (file: string, bytes: Uint8Array, n: number): number => {
+      const t0 = performance.now();
+      let back = 0;
+      for (let i = 0; i < n; i++) {
+        writeFileSync(file, bytes);
+        back += readFileSync(file).length;
+      }
+      if (back !== bytes.length * n) throw new Error('direct read back a different length');
+      return performance.now() - t0;
+    };
+
+    const VFS_ADDR = `${node.nodeName}@vfs:distro:sys`;
+    const driverVfs = async (action: unknown, path: string, bytes?: Uint8Array): Promise<Uint8Array | undefined> => {
+      const r = await node!.driver().request(VFS_ADDR, { path, action }, { expects: 60, ...(bytes ? { blob: { bytes } } : {}) });
+      if (r.text !== '"Ok"' && r.text !== '"Read"') throw new Error(`vfs answered ${r.text}`);
+      return r.blob?.bytes;
+    };
+    await driverVfs('CreateDrive', '/tester:sys/bench');
+    const driverLoop = async (path: string, bytes: Uint8Array, n: number): Promise<number> => {
+      const t0 = performance.now();
+      for (let k = 0; k < n; k++) {
+        await driverVfs('Write', path, bytes);
+        const back = await driverVfs('Read', path);
+        if (back?.length !== bytes.length) throw new Error('driver read back a different length');
+      }
+      return performance.now() - t0;
+    };
+
+    for (const [i, [label, size]] of SIZES.entries()) {
+      const r = rows[i]!;
+      const dr = driverRows[i]!;
+      const path = `/storage-bench:bench.os/tmp/bench-${size}.bin`;
+      const file = join(rawDir, `bench-${size}.bin`);
+      const bytes = new Uint8Array(size).map((_, k) => k & 255);
+      // size the runs from a short warm-up of each side
+      const hostWarm = await loop(path, size, 20);
+      const hostN = Math.max(20, Math.min(20000, Math.round((RUN_MS / Math.max(hostWarm.ms, 1)) * 20)));
+      const rawWarm = direct(file, bytes, 20);
+      const rawN = Math.max(20, Math.min(200000, Math.round((RUN_MS / Math.max(rawWarm, 0.05)) * 20)));
+      for (let round = 0; round < c.rounds; round++) {
+        c.checkBudget();
+        const host = async (): Promise<void> => {
+          const res = await loop(path, size, hostN);
+          r.host.push((hostN * 1000) / Math.max(res.ms, 1));
+        };
+        const raw = async (): Promise<void> => {
+          r.raw.push((rawN * 1000) / direct(file, bytes, rawN));
+        };
+        const viaDriver = async (): Promise<void> => {
+          dr.host.push((rawN * 1000) / (await driverLoop(`/tester:sys/bench/bench-${size}.bin`, bytes, rawN)));
+          dr.raw.push((rawN * 1000) / direct(file, bytes, rawN));
+        };
+        if (round % 2 === 0) {
+          await host();
+          await raw();
+          await viaDriver();
+        } else {
+          await viaDriver();
+          await raw();
+          await host();
+        }
+      }
+      c.log(`${S}: ${label}: host ${r.host.map((x) => x.toFixed(0)).join(', ')} pairs/s; raw ${r.raw.map((x) => x.toFixed(0)).join(', ')} pairs/s`);
+      c.log(`${S}: ${label}: driver ${dr.host.map((x) => x.toFixed(0)).join(', ')} pairs/s; raw ${dr.raw.map((x) => x.toFixed(0)).join(', ')} pairs/s`);
+    }
+    c.notes.push(
+      `${S}: one pair = a Write with the bytes as blob and a Read returning them, each awaited by the process (send-and-await-response), ` +
+        'the files under the node home; raw = writeFileSync + readFileSync of the same bytes in Node. The host node runs in the bench process. ' +
+        'The driver rows send the same two requests from the in-host test driver (no worker, no component): the gap between the two host rows ' +
+        'is what the JS component (componentize-js) and the worker hop cost for the blobs. Disk times on this shared machine vary by 2-3x between runs.',
+    );
+    rmSync(rawDir, { recursive: true, force: true });
+  } catch (e) {
+    c.settle(S, [...rows, ...driverRows], e);
+  } finally {
+    await node?.stop();
+  }
+}

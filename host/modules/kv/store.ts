@@ -1,0 +1,73 @@
+// One kv db: a SQLite file (`<db dir>/kv.sqlite3`) with one table of key → value blobs.
+//
+// Why SQLite rather than LMDB or LevelDB: the sqlite module needs better-sqlite3 anyway, so kv
+// adds no second native dependency; it is ACID, one file per db, and a kv transaction (a queue
+// of Set/Delete applied on Commit) maps onto one SQLite transaction. Keys compare as memcmp,
+// like RocksDB's default comparator. WAL with synchronous=NORMAL: a write survives a crash of
+// the node and the last ones may be lost on power failure — what the runtime's RocksDB (WAL
+// without an fsync per write) gives — and the kernel thread does not wait on an fsync per Set.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type KvOp = { op: 'set'; key: Uint8Array; value: Uint8Array } | { op: 'delete'; key: Uint8Array };
+
+const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+export class KvStore {
+  private readonly db: Database.Database;
+  private readonly getStmt: Database.Statement<[Buffer], Buffer>;
+  private readonly setStmt: Database.Statement<[Buffer, Buffer]>;
+  private readonly delStmt: Database.Statement<[Buffer]>;
+  private readonly applyAll: (ops: KvOp[]) => void;
+
+  /** Opens (creating when absent) the db in directory `dir`. */
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.db = new Database(join(dir, 'kv.sqlite3'));
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec('CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID');
+      this.getStmt = this.db.prepare<[Buffer], Buffer>('SELECT value FROM kv WHERE key = ?').pluck();
+      this.setStmt = this.db.prepare<[Buffer, Buffer]>('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)');
+      this.delStmt = this.db.prepare<[Buffer]>('DELETE FROM kv WHERE key = ?');
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
+    this.applyAll = this.db.transaction((ops: KvOp[]) => {
+      for (const o of ops) {
+        if (o.op === 'set') this.setStmt.run(buf(o.key), buf(o.value));
+        else this.delStmt.run(buf(o.key));
+      }
+    });
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.getStmt.get(buf(key));
+  }
+
+  set(key: Uint8Array, value: Uint8Array): void {
+    this.setStmt.run(buf(key), buf(value));
+  }
+
+  delete(key: Uint8Array): void {
+    this.delStmt.run(buf(key));
+  }
+
+  /** All of `ops` in one SQLite transaction: all applied, or none. */
+  apply(ops: KvOp[]): void {
+    this.applyAll(ops);
+  }
+
+  /** v0 Backup: fold the WAL into the db file. */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

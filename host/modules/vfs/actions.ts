@@ -1,0 +1,228 @@
+// The request handler of vfs: parse the VfsRequest (in the sender's era), resolve the path,
+// check capabilities, carry out the action, and answer as the runtime does:
+// * success: to rsvp, else to the source if it expects a response (else no reply), with the
+//   request's id and metadata echoed, blob `application/octet-stream` when there is data;
+// * error: `{"Err": ...}`, metadata null, to rsvp-or-source; v0 always, v1 only when the
+//   request expects a response;
+// * root ReadDir (`"/"`, root cap only) answers the source whether or not it expects a reply.
+// Actions run one at a time in arrival order; only AddZip is asynchronous, and while one is
+// under way its sender's later requests wait behind it (other senders do not).
+
+import type { Generation, KernelMessage, LazyLoadBlob, Request } from '../../types.js';
+import { packageStr, pidStr } from '../../kernel/address.js';
+import type { ModuleContext } from '../../kernel/module.js';
+import { KERNEL_NAMES } from '../../wire/names.js';
+import {
+  actionDebug,
+  errorBody,
+  parseVfsRequest,
+  responseBody,
+  WireError,
+  type VfsAction,
+  type VfsFailure,
+  type VfsRequest,
+} from '../../wire/vfs.js';
+import { VfsCaps } from './caps.js';
+import { VfsFiles, type Outcome } from './files.js';
+import { ioErrorText, RustIoError } from './os-error.js';
+import { isFailure, resolveVfsPath, type VfsPath } from './paths.js';
+import { addZip } from './zip.js';
+
+const OCTET = 'application/octet-stream';
+
+/** Actions whose own filesystem failure v0 reports with the request path (others with ""). */
+const V0_IO_PATH = new Set(['Rename', 'CopyFile', 'Metadata']);
+
+export class VfsHandler {
+  private readonly caps: VfsCaps;
+  private readonly files: VfsFiles;
+  /** senders with an AddZip under way: their next requests wait for it */
+  private readonly queues = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: ModuleContext,
+    private readonly root: string,
+  ) {
+    this.caps = new VfsCaps(ctx);
+    this.files = new VfsFiles(root);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  handle(km: KernelMessage, gen: Generation): void {
+    if (this.stopped) return;
+    if (km.source.node !== this.ctx.node) {
+      this.ctx.print(1, `vfs: got request from ${km.source.node}, but requests must come from our node ${this.ctx.node}`);
+      return;
+    }
+    const key = pidStr(km.source.process);
+    const prev = this.queues.get(key);
+    const run = (): Promise<void> | undefined => {
+      try {
+        return this.run(km, gen)?.catch((e) => this.internal(e));
+      } catch (e) {
+        this.internal(e);
+        return undefined;
+      }
+    };
+    const pending = prev ? prev.then(run) : run();
+    if (!pending) return;
+    this.queues.set(key, pending);
+    void pending.then(() => {
+      if (this.queues.get(key) === pending) this.queues.delete(key);
+    });
+  }
+
+  private internal(e: unknown): void {
+    this.ctx.print(0, `vfs: internal error: ${(e as Error)?.stack ?? e}`);
+  }
+
+  private run(km: KernelMessage, gen: Generation): Promise<void> | undefined {
+    if (km.message.tag !== 'request') {
+      // v0 answers a Response with an error; v1 ignores it
+      if (gen === 0) this.fail(km, undefined, gen, { kind: 'not-a-request' });
+      return;
+    }
+    const req = km.message.val;
+    let parsed: VfsRequest;
+    try {
+      parsed = parseVfsRequest(req.body, gen);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      return void this.fail(km, req, gen, { kind: 'bad-json', error: e.message });
+    }
+    const { path, action } = parsed;
+
+    if (action.tag === 'ReadDir' && path === '/') {
+      if (!this.caps.hasRoot(km.source.process)) {
+        return void this.fail(km, req, gen, { kind: 'no-cap', write: false, action: 'ReadDir', path });
+      }
+      return void this.perform(km, req, gen, action, path, () => this.files.readRoot(), true);
+    }
+
+    const at = resolveVfsPath(this.root, path);
+    if (isFailure(at)) return void this.fail(km, req, gen, at);
+    let to: VfsPath | undefined;
+    const fromKernel = pidStr(km.source.process) === KERNEL_NAMES.v1;
+    if (action.tag === 'Rename' || action.tag === 'CopyFile') {
+      const t = resolveVfsPath(this.root, action.newPath);
+      if (isFailure(t)) return void this.fail(km, req, gen, t);
+      to = t;
+    }
+    if (!fromKernel) {
+      const verdict = this.caps.check(km.source.process, packageStr(km.source.process), action, at.pkg, at.driveKey, to);
+      if (verdict !== 'ok') {
+        return void this.fail(km, req, gen, { kind: 'no-cap', write: verdict === 'no-write', action: actionDebug(action), path });
+      }
+    }
+    const blob = km.lazyLoadBlob;
+    const needsBlob = action.tag === 'Write' || action.tag === 'WriteAll' || action.tag === 'Append' || action.tag === 'AddZip';
+    if (needsBlob && !blob) return void this.fail(km, req, gen, { kind: 'no-blob', action: action.tag });
+
+    if (action.tag === 'AddZip') {
+      return addZip(blob!.bytes, at.host, path).then((r) => {
+        if (this.stopped) return;
+        if (r.ok) this.succeed(km, req, gen, { response: { tag: 'Ok' } });
+        else if ('failure' in r) this.fail(km, req, gen, r.failure);
+        else this.fail(km, req, gen, { kind: 'io', error: ioErrorText(r.ioError), path: '' });
+      });
+    }
+    if (action.tag === 'CreateDrive' && !fromKernel) this.caps.grantDrive(km.source.process, at.driveKey);
+    this.perform(km, req, gen, action, path, () => this.act(action, at, to, blob), false);
+    return undefined;
+  }
+
+  private act(action: VfsAction, at: VfsPath, to: VfsPath | undefined, blob: LazyLoadBlob | undefined): Outcome {
+    const f = this.files;
+    const p = at.host;
+    switch (action.tag) {
+      case 'CreateDrive':
+        return f.createDrive(at.driveHost);
+      case 'CreateDir':
+        return f.createDir(p, false);
+      case 'CreateDirAll':
+        return f.createDir(p, true);
+      case 'CreateFile':
+        return f.createFile(p);
+      case 'OpenFile':
+        return f.openFile(p, action.create);
+      case 'CloseFile':
+        return f.closeFile(p);
+      case 'Write':
+        return f.write(p, blob!.bytes);
+      case 'WriteAll':
+        return f.writeAll(p, blob!.bytes);
+      case 'Append':
+        return f.append(p, blob!.bytes);
+      case 'SyncAll':
+        return f.syncAll(p);
+      case 'Read':
+        return f.read(p);
+      case 'ReadDir':
+        return f.readDir(p);
+      case 'ReadToEnd':
+        return f.readToEnd(p);
+      case 'ReadExact':
+        return f.readExact(p, action.length);
+      case 'ReadToString':
+        return f.readToString(p);
+      case 'Seek':
+        return f.seek(p, action.from);
+      case 'RemoveFile':
+        return f.removeFile(p);
+      case 'RemoveDir':
+        return f.removeDir(p, false);
+      case 'RemoveDirAll':
+        return f.removeDir(p, true);
+      case 'Rename':
+        return f.rename(p, to!.host);
+      case 'CopyFile':
+        return f.copyFile(p, to!.host);
+      case 'Metadata':
+        return f.metadata(p);
+      case 'Len':
+        return f.len(p);
+      case 'SetLen':
+        return f.setLen(p, action.len);
+      case 'Hash':
+        return f.hash(p);
+      case 'AddZip':
+        throw new Error('AddZip is asynchronous'); // handled in run()
+    }
+  }
+
+  private perform(km: KernelMessage, req: Request, gen: Generation, action: VfsAction, path: string, op: () => Outcome, root: boolean): void {
+    let out: Outcome;
+    try {
+      out = op();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException)?.code;
+      if (code === undefined && !(e instanceof RustIoError)) throw e; // a bug, not a filesystem failure
+      this.fail(km, req, gen, { kind: 'io', error: ioErrorText(e), path: V0_IO_PATH.has(action.tag) ? path : '' });
+      return;
+    }
+    this.succeed(km, req, gen, out, root);
+  }
+
+  private succeed(km: KernelMessage, req: Request, gen: Generation, out: Outcome, root = false): void {
+    if (this.stopped) return;
+    const blob = out.bytes ? { mime: OCTET, bytes: out.bytes } : undefined;
+    const response = { inherit: false, body: responseBody(out.response, gen), metadata: req.metadata, capabilities: [] };
+    if (root) {
+      // the runtime answers a root listing to the source, expected or not
+      this.ctx.send({ id: km.id, target: km.source, message: { tag: 'response', val: [response, undefined] }, lazyLoadBlob: blob });
+      return;
+    }
+    if (km.rsvp === undefined && req.expectsResponse === undefined) return;
+    this.ctx.respond(km, response, blob);
+  }
+
+  private fail(km: KernelMessage, req: Request | undefined, gen: Generation, e: VfsFailure): void {
+    if (this.stopped) return;
+    if (gen === 1 && req?.expectsResponse === undefined) return; // v1 drops unasked-for errors
+    this.ctx.respond(km, { inherit: false, body: errorBody(e, gen), metadata: undefined, capabilities: [] });
+  }
+}

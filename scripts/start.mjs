@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// `npm start`: compile only if the TypeScript changed, build only the component the demo runs
+// (probe-v1, cached), then boot a node with the demo package. Every step that can take more
+// than a second says so before it starts.
+
+import { spawnSync, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const step = (args) => {
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+
+step([join(ROOT, 'scripts', 'build.mjs')]);
+step([join(ROOT, 'components', 'build.mjs'), '--if-missing', '--only', 'probe-v1']);
+const extra = process.argv.slice(2);
+const node = spawn(process.execPath, [join(ROOT, 'dist', 'host', 'cli', 'main.js'), 'run', join(ROOT, 'components', 'demo'), ...extra], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
+// the node handles SIGINT/SIGTERM itself (a terminal's Ctrl-C reaches both of us)
+for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => {});
+node.on('exit', (code) => process.exit(code ?? 1));
