@@ -30,6 +30,9 @@ export const DEFAULT_MAX_BINDINGS_PER_PROCESS = 10_000;
 const lossy = new TextDecoder('utf-8', { fatal: false });
 
 export class ActionHandler {
+  /** processes told about the binding limit already */
+  private readonly warnedLimit = new Set<string>();
+
   constructor(
     private readonly ctx: ModuleContext,
     private readonly d: ActionDeps,
@@ -74,7 +77,11 @@ export class ActionHandler {
     if (b.http.countOf(key) + b.ws.countOf(key) < limit) return undefined;
     const path = formatPathWithProcess(src, a.path);
     if (b[table].has(path)) return undefined;
-    this.d.print(0, `http-server: refused to bind ${path} for ${key}: a process may hold ${limit} bindings`);
+    // printed once per process: a process binding in a loop must not flood the terminal
+    if (!this.warnedLimit.has(key)) {
+      this.warnedLimit.add(key);
+      this.d.print(0, `http-server: refused to bind ${path} for ${key}: a process may hold ${limit} bindings (later refusals are not printed)`);
+    }
     return { kind: 'too-many-bindings', limit };
   }
 
