@@ -37,6 +37,13 @@ export interface NodeOptions {
   maxProcessMemoryBytes?: number;
   /** bound of each process's mailbox (default DEFAULT_MAILBOX: 10,000 messages, 64 MiB) */
   mailbox?: MailboxLimits;
+  /** HTTP/WebSocket limits (docs/limits-http.md); undefined: the defaults there */
+  maxBodyInflightBytes?: number;
+  maxWsFrameBytes?: number;
+  wsSendBufferBytes?: number;
+  wsFrameTimeoutMs?: number;
+  maxBindingsPerProcess?: number;
+  maxResponseBytes?: number;
   /** where shown lines go (default: stdout) */
   print?: (line: string) => void;
   /** extra modules (tests); replaces nothing */
@@ -116,6 +123,12 @@ export class KinodeNode {
         password: opts.password,
         requestTimeoutMs: opts.httpTimeoutMs ?? 15000,
         maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024 * 1024,
+        maxBodyInflightBytes: opts.maxBodyInflightBytes,
+        maxWsFrameBytes: opts.maxWsFrameBytes,
+        wsSendBufferBytes: opts.wsSendBufferBytes,
+        wsFrameTimeoutMs: opts.wsFrameTimeoutMs,
+        maxBindingsPerProcess: opts.maxBindingsPerProcess,
+        maxResponseBytes: opts.maxResponseBytes,
         print: (line) => node!.show(0, line),
         state,
       }),

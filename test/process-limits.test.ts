@@ -27,7 +27,7 @@ describe('--max-process-memory', () => {
       // the probe keeps every non-command message in its inbox: each 8 MiB blob stays in its
       // memory (as base64) until the inbox is read, so a bounded number of them passes 64 MiB
       const hog = 'fake.dev@hog:limits:test.os';
-      await cmd(node, hog, { op: 'setOnExit', onExit: { Requests: [['fake.dev@tester:tester:sys', { body: 'hog is gone' }]] } });
+      await cmd(node, hog, { op: 'setOnExit', onExit: { Requests: [['fake.dev@driver:kinode-host:sys', { body: 'hog is gone' }]] } });
       const blob = { bytes: new Uint8Array(8 * MiB).fill(0x61) };
       const ended = /process fake\.dev@hog:limits:test\.os ended with error/;
       for (let i = 0; i < 16 && !node.prints.some((l) => ended.test(l)); i++) {

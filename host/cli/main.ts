@@ -42,6 +42,12 @@ program
   .option('--max-processes-per-package <n>', 'live processes per package; spawn past it fails', int(1, 2 ** 31 - 1), 256)
   .option('--max-processes <n>', 'live processes on the node; spawn past it fails', int(1, 2 ** 31 - 1), 4096)
   .option('--max-process-memory <MiB>', 'per process: wasm memory and JS heap cap', int(16, 65536), 512)
+  .option('--max-body-inflight <bytes>', 'request-body bytes held at once; more uploads wait (default 128 MiB)', int(1, 2 ** 53 - 1))
+  .option('--max-ws-frame <bytes>', 'largest WebSocket message from a client (default 16 MiB)', int(1, 2 ** 31 - 1))
+  .option('--ws-send-buffer <bytes>', 'bytes queued to a WebSocket client before it is closed as not reading (default 16 MiB)', int(1, 2 ** 53 - 1))
+  .option('--ws-frame-timeout <seconds>', 'time a client gets to finish a WebSocket message (default 30)', int(1, 86400))
+  .option('--max-binds <n>', 'HTTP and WebSocket bindings one process may hold (default 10000)', int(1, 2 ** 31 - 1))
+  .option('--max-response <bytes>', 'largest http-client response body (default 64 MiB)', int(0, 2 ** 53 - 1))
   .option('-d, --detached', 'do not read stdin (Ctrl-C / Ctrl-D there stop the node otherwise)')
   .action(async (packages: string[], o: Record<string, unknown>) => {
     await serve({
@@ -57,6 +63,12 @@ program
       maxProcessesPerPackage: o.maxProcessesPerPackage as number,
       maxProcesses: o.maxProcesses as number,
       maxProcessMemoryBytes: (o.maxProcessMemory as number) * 2 ** 20,
+      maxBodyInflightBytes: o.maxBodyInflight as number | undefined,
+      maxWsFrameBytes: o.maxWsFrame as number | undefined,
+      wsSendBufferBytes: o.wsSendBuffer as number | undefined,
+      wsFrameTimeoutMs: o.wsFrameTimeout === undefined ? undefined : (o.wsFrameTimeout as number) * 1000,
+      maxBindingsPerProcess: o.maxBinds as number | undefined,
+      maxResponseBytes: o.maxResponse as number | undefined,
       detached: o.detached === true,
     });
   });

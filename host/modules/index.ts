@@ -12,14 +12,14 @@ import type { StateStore } from '../kernel/state-store.js';
 import { createHomepageModule } from './homepage/index.js';
 
 /** What the node hands its modules: all that http-server needs (the others need less). */
-export type ModuleEnvironment = HttpServerModuleOptions & { state: StateStore };
+export type ModuleEnvironment = HttpServerModuleOptions & { state: StateStore; maxResponseBytes?: number | undefined };
 
 export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
   const httpServer = createHttpServerModule(env);
   return [
     new TimerModule(),
     httpServer,
-    createHttpClientModule({ print: env.print }),
+    createHttpClientModule({ print: env.print, maxResponseBytes: env.maxResponseBytes }),
     createKvModule({ home: env.home }),
     createSqliteModule({ home: env.home }),
     createVfsModule({ home: env.home }),

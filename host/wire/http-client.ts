@@ -134,7 +134,12 @@ export type ClientError =
   | { kind: 'ws-push-unknown-channel'; channelId: number }
   | { kind: 'ws-push-no-blob' }
   | { kind: 'ws-push-bad-text' }
-  | { kind: 'ws-close-failed'; channelId: number };
+  | { kind: 'ws-close-failed'; channelId: number }
+  /** kinode-host only (the runtime has no limit): v1 ExecuteRequestFailed(text); v0 RequestFailed(text) */
+  | { kind: 'response-too-large'; url: string; limit: number };
+
+const tooLargeText = (e: { url: string; limit: number }): string =>
+  `response body for url (${e.url}) is larger than the ${e.limit} bytes allowed (--max-response)`;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -172,6 +177,8 @@ function v0Error(e: ClientError): string {
       return `{"WsPushFailed":{"req":"failed to convert blob to string"}}`;
     case 'ws-close-failed':
       return `{"WsCloseFailed":{"channel_id":${e.channelId}}}`;
+    case 'response-too-large':
+      return `{"RequestFailed":{"error":${q(tooLargeText(e))}}}`;
   }
 }
 
@@ -200,6 +207,8 @@ function v1Error(e: ClientError): string {
       return '"WsPushBadText"';
     case 'ws-close-failed':
       return `{"WsCloseFailed":{"channel_id":${e.channelId}}}`;
+    case 'response-too-large':
+      return `{"ExecuteRequestFailed":${q(tooLargeText(e))}}`;
   }
 }
 

@@ -150,12 +150,18 @@ export type ServerErrorKind =
   | 'channel-not-owned'
   | 'channel-closed'
   | 'open-not-valid'
-  | 'ext-push-data-not-valid';
+  | 'ext-push-data-not-valid'
+  /** kinode-host only: the per-process binding limit is reached (docs/limits-http.md) */
+  | 'too-many-bindings'
+  /** kinode-host only: the client stopped reading; the socket is being closed with 1013 */
+  | 'channel-overflow';
 
 export interface ServerError {
   kind: ServerErrorKind;
   /** for `malformed`: the request body (v0 echoes it lossily as UTF-8) */
   body?: Uint8Array;
+  /** for `too-many-bindings`: the limit in force */
+  limit?: number;
 }
 
 const enc = new TextEncoder();
@@ -183,6 +189,11 @@ function v0Error(e: ServerError): string {
       return wsPushError('WebSocketOpen is not a valid request');
     case 'ext-push-data-not-valid':
       return wsPushError('Use WebSocketExtPushOutgoing, not WebSocketExtPushData');
+    // the runtime has neither limit; these are the v0 enum's closest variants (it has texts)
+    case 'too-many-bindings':
+      return `{"PathBindError":{"error":${q(`too many bindings: ${e.limit ?? '?'} per process`)}}}`;
+    case 'channel-overflow':
+      return wsPushError('WebSocket channel closed: the client is not reading');
   }
 }
 
@@ -195,12 +206,15 @@ function v1Error(e: ServerError): string {
     case 'no-blob':
       return '"NoBlob"';
     case 'invalid-source':
+    // v1's enum has no text: a refusal tied to the source process is the closest meaning
+    case 'too-many-bindings':
       return '"InvalidSourceProcess"';
     case 'ping-pong-too-long':
       return '"WsPingPongTooLong"';
     case 'channel-not-found':
     case 'channel-not-owned':
     case 'channel-closed':
+    case 'channel-overflow':
       return '"WsChannelNotFound"';
   }
 }

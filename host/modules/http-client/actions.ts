@@ -30,6 +30,8 @@ export interface ActionLimits {
   unawaitedTimeoutMs: number;
   /** WebSocket handshake limit when the open request has no `expects-response` */
   defaultHandshakeMs: number;
+  /** largest response body read (`--max-response`); the runtime has no limit */
+  maxResponseBytes: number;
 }
 
 const MAX_TIMER = 2 ** 31 - 1;
@@ -149,6 +151,7 @@ export class ActionHandler {
     void executeHttpRequest(http, km.lazyLoadBlob?.bytes, {
       dispatcher: this.dispatcher,
       signal: ctl.signal,
+      maxResponseBytes: this.limits.maxResponseBytes,
       onSend: (method, url) => this.ctx.print(2, `${prefix}: ${method} request to ${url}`),
     }).then((outcome) => {
       clearTimeout(timer);
@@ -163,6 +166,7 @@ export class ActionHandler {
           });
           return;
         case 'error':
+          if (outcome.error.kind === 'response-too-large') this.ctx.print(1, `${prefix}: ${http.method} ${http.url}: response body larger than ${outcome.error.limit} bytes, refused`);
           if (!outcome.early) this.ctx.print(2, `${prefix}: executed request but got error`);
           if (expects !== undefined) this.reply(km, errorBody(outcome.error, gen));
           return;

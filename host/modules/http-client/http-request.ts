@@ -1,7 +1,8 @@
 // One outgoing HTTP request, done the way the Kinode runtime's reqwest 0.12 client does it:
 // validation order and error texts, the default redirect policy (followed here by hand),
 // `Accept: */*` as the only default header, no client-side timeout, no decompression, the whole
-// body buffered (a body read error gives an empty body), response header names Pascal-Cased,
+// body buffered (a body read error gives an empty body) up to `maxResponseBytes` (the runtime
+// has no limit: a bigger body is an error here, see docs/limits-http.md), response header names Pascal-Cased,
 // values that are not visible ASCII as "", the last of repeated headers winning.
 //
 // Transport: undici's `request()` (the engine under Node's own fetch), because fetch would
@@ -23,9 +24,14 @@ export type HttpOutcome =
   /** stopped by our own signal (timeout, shutdown): nothing is to be sent */
   | { kind: 'aborted' };
 
+/** `--max-response` default: the HTTP server's default body limit, the same size both ways */
+export const DEFAULT_MAX_RESPONSE = 64 * 1024 * 1024;
+
 export interface HttpRequestOptions {
   dispatcher: Dispatcher;
   signal: AbortSignal;
+  /** a response body past this many bytes is not read: the request fails with `response-too-large` */
+  maxResponseBytes?: number;
   /** called once the request is valid and about to be sent (the runtime's verbosity-2 print) */
   onSend?: (method: string, url: string) => void;
 }
@@ -218,14 +224,16 @@ export async function executeHttpRequest(
       continue;
     }
 
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await res.body.arrayBuffer());
-    } catch {
-      if (opts.signal.aborted) return { kind: 'aborted' };
-      bytes = new Uint8Array(0); // reqwest: `response.bytes().await.unwrap_or_default()`
-    }
+    const maxResponse = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE;
+    // a HEAD answer, 204 and 304 have no body whatever their Content-Length says
+    const bodyless = method === 'HEAD' || status === 204 || status === 304;
+    const read = await readBody(res, bodyless ? [] : raw, maxResponse);
     if (opts.signal.aborted) return { kind: 'aborted' };
+    if (read === 'too-large') {
+      return { kind: 'error', error: { kind: 'response-too-large', url: url.href, limit: maxResponse }, early: false };
+    }
+    // a read error gives an empty body, as reqwest's `response.bytes().await.unwrap_or_default()`
+    const bytes = read ?? new Uint8Array(0);
     return { kind: 'response', response: { status, headers: responseHeaders(raw), body: bytes } };
   }
 }
@@ -261,6 +269,45 @@ function firstHeader(raw: string[], name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The whole body, at most `limit` bytes: refused from its Content-Length before reading, or as
+ * soon as it grows past the limit (the connection is dropped). With a Content-Length it is
+ * copied into one buffer of that size as it comes (no chunk list plus a concatenated copy).
+ * undefined on a read error.
+ */
+async function readBody(res: Dispatcher.ResponseData, raw: string[], limit: number): Promise<Uint8Array | 'too-large' | undefined> {
+  const declaredText = firstHeader(raw, 'content-length');
+  const declared = declaredText !== undefined && /^[0-9]+$/.test(declaredText) ? Number(declaredText) : undefined;
+  if (declared !== undefined && declared > limit) {
+    drop(res.body);
+    return 'too-large';
+  }
+  const whole = declared !== undefined ? Buffer.allocUnsafe(declared) : undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      if (size + chunk.length > limit || (whole && size + chunk.length > whole.length)) {
+        drop(res.body);
+        return 'too-large';
+      }
+      if (whole) chunk.copy(whole, size);
+      else chunks.push(chunk);
+      size += chunk.length;
+    }
+  } catch {
+    return undefined;
+  }
+  const body = whole ? whole.subarray(0, size) : Buffer.concat(chunks, size);
+  return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/** Stop reading a body and drop its connection (undici then reports an abort nobody needs). */
+function drop(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 async function discard(body: Dispatcher.ResponseData['body']): Promise<void> {

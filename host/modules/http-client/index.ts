@@ -6,22 +6,26 @@ import type { Generation, KernelMessage } from '../../types.js';
 import { pidStr } from '../../kernel/address.js';
 import type { ModuleContext, SystemModule } from '../../kernel/module.js';
 import { ActionHandler, type ActionLimits } from './actions.js';
-import { createHttpAgent } from './http-request.js';
+import { createHttpAgent, DEFAULT_MAX_RESPONSE } from './http-request.js';
 import { WsChannels } from './ws-channels.js';
 import { HTTP_CLIENT_NAMES } from '../../wire/names.js';
 
-export { HTTP_CLIENT_NAMES };
+export { HTTP_CLIENT_NAMES, DEFAULT_MAX_RESPONSE };
 
 export interface HttpClientModuleOptions {
   /** a plain output line (where the runtime writes to stdout rather than the terminal) */
   print: (line: string) => void;
   limits?: Partial<ActionLimits>;
+  /** `--max-response`; undefined: DEFAULT_MAX_RESPONSE */
+  maxResponseBytes?: number | undefined;
 }
+
 
 const DEFAULT_LIMITS: ActionLimits = {
   graceMs: 250,
   unawaitedTimeoutMs: 600_000,
   defaultHandshakeMs: 30_000,
+  maxResponseBytes: DEFAULT_MAX_RESPONSE,
 };
 
 export interface HttpClientModule extends SystemModule {
@@ -33,6 +37,7 @@ export interface HttpClientModule extends SystemModule {
 
 export function createHttpClientModule(opts: HttpClientModuleOptions): HttpClientModule {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  if (opts.maxResponseBytes !== undefined) limits.maxResponseBytes = opts.maxResponseBytes;
   const agent = createHttpAgent();
   let handler: ActionHandler | undefined;
   let channels: WsChannels | undefined;

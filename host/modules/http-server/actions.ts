@@ -3,7 +3,7 @@
 // only when the request expects a response (to its rsvp, else its source).
 
 import type { Generation, KernelMessage, ProcessId } from '../../types.js';
-import { addrStr, isKimapSafe } from '../../kernel/address.js';
+import { addrStr, isKimapSafe, pidStr } from '../../kernel/address.js';
 import type { ModuleContext } from '../../kernel/module.js';
 import {
   actionErrorBody,
@@ -21,11 +21,18 @@ export interface ActionDeps {
   print: (verbosity: number, text: string) => void;
   /** a plain output line (where the runtime writes to stdout) */
   println: (line: string) => void;
+  /** HTTP and WebSocket routes (tombstones included) one process may hold; default 10,000 */
+  maxBindingsPerProcess?: number;
 }
+
+export const DEFAULT_MAX_BINDINGS_PER_PROCESS = 10_000;
 
 const lossy = new TextDecoder('utf-8', { fatal: false });
 
 export class ActionHandler {
+  /** processes told about the binding limit already */
+  private readonly warnedLimit = new Set<string>();
+
   constructor(
     private readonly ctx: ModuleContext,
     private readonly d: ActionDeps,
@@ -43,7 +50,7 @@ export class ActionHandler {
       this.error(km, gen, { kind: 'malformed', body: req.body });
       return;
     }
-    const outcome = this.perform(km, gen, action);
+    const outcome = this.overLimit(km.source.process, action) ?? this.perform(km, gen, action);
     if (outcome === 'no-ok') return;
     if (outcome !== undefined) {
       this.error(km, gen, outcome);
@@ -53,6 +60,29 @@ export class ActionHandler {
     if (km.rsvp !== undefined || req.expectsResponse !== undefined) {
       this.ctx.respond(km, { inherit: false, body: actionOkBody(), metadata: undefined, capabilities: [] });
     }
+  }
+
+  /**
+   * The per-process binding limit (the runtime has none): a bind, secure bind or unbind that
+   * would add a route past it is refused; one that replaces a route of the same shape is not.
+   */
+  private overLimit(src: ProcessId, a: HttpServerAction): ServerError | undefined {
+    let table: 'http' | 'ws';
+    if (a.tag === 'Bind' || a.tag === 'SecureBind' || a.tag === 'Unbind') table = 'http';
+    else if (a.tag === 'WebSocketBind' || a.tag === 'WebSocketSecureBind' || a.tag === 'WebSocketUnbind') table = 'ws';
+    else return undefined;
+    const limit = this.d.maxBindingsPerProcess ?? DEFAULT_MAX_BINDINGS_PER_PROCESS;
+    const key = pidStr(src);
+    const b = this.d.bindings;
+    if (b.http.countOf(key) + b.ws.countOf(key) < limit) return undefined;
+    const path = formatPathWithProcess(src, a.path);
+    if (b[table].has(path)) return undefined;
+    // printed once per process: a process binding in a loop must not flood the terminal
+    if (!this.warnedLimit.has(key)) {
+      this.warnedLimit.add(key);
+      this.d.print(0, `http-server: refused to bind ${path} for ${key}: a process may hold ${limit} bindings (later refusals are not printed)`);
+    }
+    return { kind: 'too-many-bindings', limit };
   }
 
   /** Do it; an error to send, 'no-ok' for an action that never gets an Ok, or undefined. */
@@ -74,7 +104,7 @@ export class ActionHandler {
           authenticated: a.authenticated,
           localOnly: a.localOnly,
           staticContent: a.cache ? blob : undefined,
-        });
+        }, pidStr(src));
         return undefined;
       }
       case 'SecureBind': {
@@ -90,7 +120,7 @@ export class ActionHandler {
           authenticated: true,
           localOnly: false,
           staticContent: a.cache ? blob : undefined,
-        });
+        }, pidStr(src));
         return undefined;
       }
       case 'Unbind': {
@@ -102,7 +132,7 @@ export class ActionHandler {
           authenticated: false,
           localOnly: false,
           staticContent: undefined,
-        });
+        }, pidStr(src));
         return undefined;
       }
       case 'WebSocketBind':
@@ -112,7 +142,7 @@ export class ActionHandler {
           secureSubdomain: undefined,
           authenticated: a.authenticated,
           extension: a.extension,
-        });
+        }, pidStr(src));
         return undefined;
       case 'WebSocketSecureBind':
         if (unsafe) return { kind: 'invalid-source' };
@@ -121,7 +151,7 @@ export class ActionHandler {
           secureSubdomain: secureSubdomain(src),
           authenticated: true,
           extension: a.extension,
-        });
+        }, pidStr(src));
         return undefined;
       case 'WebSocketUnbind':
         this.d.bindings.ws.add(formatPathWithProcess(src, a.path), {
@@ -129,7 +159,7 @@ export class ActionHandler {
           secureSubdomain: undefined,
           authenticated: false,
           extension: false,
-        });
+        }, pidStr(src));
         return undefined;
       case 'WebSocketOpen':
         return { kind: 'open-not-valid' };

@@ -10,6 +10,7 @@ import type { Generation, KernelMessage } from '../../types.js';
 import type { ModuleContext, SystemModule } from '../../kernel/module.js';
 import { ActionHandler } from './actions.js';
 import { Auth, loadJwtSecret } from './auth.js';
+import { BodyBudget } from './body-budget.js';
 import { loginPage } from './login-page.js';
 import { HTTP_SERVER_NAMES, HttpPipeline, type BodySource } from './pipeline.js';
 import { Bindings } from './routes.js';
@@ -17,6 +18,11 @@ import { WsServer } from './websockets.js';
 import { pidStr } from '../../kernel/address.js';
 
 export { HTTP_SERVER_NAMES };
+
+/** `--max-ws-frame` default: tungstenite's frame limit (the runtime's 64 MiB message limit is the HTTP body limit here) */
+export const DEFAULT_MAX_WS_FRAME = 16 * 1024 * 1024;
+/** `--max-body-inflight` default: two bodies at the default 64 MiB limit */
+export const DEFAULT_MAX_BODY_INFLIGHT = 128 * 1024 * 1024;
 
 export interface HttpServerModuleOptions {
   server: Server;
@@ -26,8 +32,14 @@ export interface HttpServerModuleOptions {
   password: string | undefined;
   /** 408 after this long without an answer from the process (the runtime's 15 s) */
   requestTimeoutMs: number;
-  /** request bodies past this answer 413 (also the WebSocket message limit) */
+  /** request bodies past this answer 413 */
   maxBodyBytes: number;
+  /** limits of docs/limits-http.md; undefined: the default there */
+  maxBodyInflightBytes?: number | undefined;
+  maxWsFrameBytes?: number | undefined;
+  wsSendBufferBytes?: number | undefined;
+  wsFrameTimeoutMs?: number | undefined;
+  maxBindingsPerProcess?: number | undefined;
   /** a plain output line */
   print: (line: string) => void;
 }
@@ -68,13 +80,16 @@ export function createHttpServerModule(opts: HttpServerModuleOptions): HttpServe
     loginHtml: loginPage(opts.nodeName),
     requestTimeoutMs: opts.requestTimeoutMs,
     maxBodyBytes: opts.maxBodyBytes,
+    bodyBudget: new BodyBudget(opts.maxBodyInflightBytes ?? DEFAULT_MAX_BODY_INFLIGHT),
     print,
   });
   const ws = new WsServer({
     ctx: () => ctx,
     bindings,
     auth: () => auth,
-    maxPayload: opts.maxBodyBytes,
+    maxPayload: opts.maxWsFrameBytes ?? DEFAULT_MAX_WS_FRAME,
+    sendBufferBytes: opts.wsSendBufferBytes,
+    frameTimeoutMs: opts.wsFrameTimeoutMs,
     print,
     println: opts.print,
     fallThrough: (req, socket, head) => answerUpgradeAsHttp(pipeline, req, socket, head),
@@ -90,7 +105,7 @@ export function createHttpServerModule(opts: HttpServerModuleOptions): HttpServe
       ctx = c;
       auth = new Auth(opts.nodeName, loadJwtSecret(opts.home), opts.password);
       if (auth.generatedPassword) opts.print(`login password: ${auth.password}`);
-      actions = new ActionHandler(c, { bindings, ws, print, println: opts.print });
+      actions = new ActionHandler(c, { bindings, ws, print, println: opts.print, maxBindingsPerProcess: opts.maxBindingsPerProcess });
       opts.server.on('request', onRequest);
       opts.server.on('upgrade', onUpgrade);
     },

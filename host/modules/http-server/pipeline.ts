@@ -19,12 +19,14 @@ import {
   type RpcMessage,
 } from '../../wire/http-server.js';
 import type { Auth } from './auth.js';
+import type { BodyBudget } from './body-budget.js';
 import { cookieName } from './auth.js';
 import { LOGIN_SCRIPT_PATH, loginScript } from './login-page.js';
 import { LoginLimiter } from './login-limit.js';
 import { normalizePath, type Bindings, type HttpBinding } from './routes.js';
 import {
   authorityOf,
+  hasDuplicateHost,
   hostnameOf,
   isLoopbackPeer,
   peerSocketAddr,
@@ -44,7 +46,11 @@ export type BodyResult = { kind: 'ok'; bytes: Buffer } | { kind: 'too-large' } |
 /** Where the request body comes from (the request stream, or an upgrade's `head`). */
 export type BodySource = (limit: number) => Promise<BodyResult>;
 
-/** Stream a request body into memory, stopping past `limit` bytes. */
+/**
+ * Stream a request body into memory, stopping past `limit` bytes. With a Content-Length the
+ * body is copied into one buffer of that size as it arrives (no list of chunks plus a
+ * concatenated copy: half the peak for large uploads).
+ */
 export function streamBody(req: IncomingMessage): BodySource {
   return (limit) =>
     new Promise((resolve) => {
@@ -54,6 +60,7 @@ export function streamBody(req: IncomingMessage): BodySource {
         return;
       }
       const chunks: Buffer[] = [];
+      const whole = Number.isFinite(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
       let size = 0;
       let done = false;
       const finish = (r: BodyResult) => {
@@ -66,11 +73,16 @@ export function streamBody(req: IncomingMessage): BodySource {
         resolve(r);
       };
       const onData = (c: Buffer) => {
-        size += c.length;
-        if (size > limit) finish({ kind: 'too-large' });
+        if (size + c.length > limit || (whole && size + c.length > whole.length)) {
+          size += c.length;
+          finish({ kind: 'too-large' });
+          return;
+        }
+        if (whole) c.copy(whole, size);
         else chunks.push(c);
+        size += c.length;
       };
-      const onEnd = () => finish({ kind: 'ok', bytes: Buffer.concat(chunks, size) });
+      const onEnd = () => finish({ kind: 'ok', bytes: whole ? whole.subarray(0, size) : Buffer.concat(chunks, size) });
       const onAbort = () => finish({ kind: 'aborted' });
       req.on('data', onData);
       req.on('end', onEnd);
@@ -92,6 +104,8 @@ export interface PipelineOptions {
   loginHtml: string;
   requestTimeoutMs: number;
   maxBodyBytes: number;
+  /** request-body bytes held at once (docs/limits-http.md); undefined: no limit */
+  bodyBudget?: BodyBudget;
   /** verbosity-filtered print */
   print: (verbosity: number, text: string) => void;
 }
@@ -131,6 +145,7 @@ export class HttpPipeline {
     const originalPath = normalizePath(rawPath);
     const method = req.method ?? 'GET';
     this.o.print(2, `http-server: request for ${originalPath}`);
+    if (hasDuplicateHost(req.rawHeaders)) return badRequest(req, res, 'more than one Host header');
 
     if (rawPath === '/login' || rawPath === '/login/') {
       if (method === 'GET') return replyHtml(res, 200, this.o.loginHtml);
@@ -184,12 +199,44 @@ export class HttpPipeline {
       return;
     }
 
+    if (!(await this.admitBody(req, res))) return;
     const got = await body(this.o.maxBodyBytes);
     if (got.kind === 'aborted') return void res.destroy();
     if (got.kind === 'too-large') return tooLarge(req, res);
 
     if (binding.rpc) return this.rpc(res, got.bytes);
     this.forward(req, res, binding, app, match.params, headers, qp, authority, originalPath, method, got.bytes);
+  }
+
+  /**
+   * Wait until the body budget has room for this request's body; it is held until the response
+   * is over. False if the client went away while waiting.
+   */
+  private async admitBody(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const budget = this.o.bodyBudget;
+    if (!budget) return true;
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    let need = 0;
+    if (Number.isFinite(declared)) need = declared <= this.o.maxBodyBytes ? declared : 0; // too large: 413 unread
+    else if (req.headers['transfer-encoding'] !== undefined) need = this.o.maxBodyBytes;
+    if (need === 0) return true;
+    const r = budget.reserve(need);
+    if (res.destroyed || res.writableFinished) {
+      r.release();
+      return false;
+    }
+    let gone!: () => void;
+    const left = new Promise<false>((resolve) => {
+      gone = () => resolve(false);
+    });
+    // 'finish' too: a response on an upgrade's socket is detached when done and never closes
+    res.once('finish', r.release);
+    res.once('close', () => {
+      r.release();
+      gone();
+    });
+    if (budget.waiting > 0) this.o.print(2, `http-server: ${budget.waiting} request bodies wait for room (${budget.reserved} bytes held)`);
+    return Promise.race([r.admitted.then(() => true), left]);
   }
 
   private forward(
@@ -429,6 +476,13 @@ function replyJson(res: ServerResponse, status: number, value: unknown): void {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify(value));
+}
+
+/** 400 with a reason, then the connection is closed (what follows on it is not trusted). */
+function badRequest(req: IncomingMessage, res: ServerResponse, why: string): void {
+  res.setHeader('connection', 'close');
+  replyText(res, 400, why);
+  req.resume();
 }
 
 /** 413, then the connection is closed (the rest of the body is not read). */

@@ -54,6 +54,21 @@ export function isLoopbackPeer(req: IncomingMessage): boolean {
   return ip !== undefined && (ip === '::1' || /^127\./.test(ip));
 }
 
+/**
+ * More than one Host header: RFC 9112 §3.2 says the server must answer 400 (which of the two
+ * names the authority is ambiguous, so secure-subdomain and login checks could disagree with a
+ * proxy in front). Node's parser accepts the request and keeps the first.
+ */
+export function hasDuplicateHost(rawHeaders: string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() !== 'host') continue;
+    if (seen) return true;
+    seen = true;
+  }
+  return false;
+}
+
 /** Visible ASCII (and tab) only, like `HeaderValue::to_str`. */
 const VISIBLE = /^[\t\x20-\x7e]*$/;
 

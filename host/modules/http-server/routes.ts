@@ -23,6 +23,15 @@ interface Entry<T> {
   wildcards: number;
   order: number;
   value: T;
+  /** who added it (a process id string), for the per-process count */
+  owner: string | undefined;
+}
+
+/** A node of the prefix tree: one per run of leading literal `/`-components. */
+interface PrefixNode<T> {
+  children: Map<string, PrefixNode<T>>;
+  /** routes whose literal `/`-components end here (the next one has a `:` or `*` segment) */
+  entries: Array<Entry<T>>;
 }
 
 export interface RouteMatch<T> {
@@ -54,72 +63,159 @@ function segments(route: string): Array<[string | undefined, string]> {
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const stripLeadingSlash = (s: string): string => (s.startsWith('/') ? s.slice(1) : s);
+/** A `/`-component is literal when none of its `.`-segments starts with `:` or `*`. */
+const isLiteralComponent = (c: string): boolean => c.split('.').every((s) => !s.startsWith(':') && !s.startsWith('*'));
 
+interface Compiled {
+  shape: string;
+  re: string;
+  paramNames: string[];
+  statics: number;
+  dynamics: number;
+  wildcards: number;
+  /** the leading literal `/`-components; all of them when the route is literal throughout */
+  literalPrefix: string[];
+  literal: boolean;
+}
+
+function compile(pattern: string): Compiled {
+  const route = stripLeadingSlash(pattern);
+  let re = '^';
+  let shape = '';
+  const paramNames: string[] = [];
+  let statics = 0;
+  let dynamics = 0;
+  let wildcards = 0;
+  for (const [sep, seg] of segments(route)) {
+    if (sep !== undefined) {
+      re += escapeRe(sep);
+      shape += sep;
+    }
+    if (seg.startsWith(':')) {
+      re += '([^/]+)';
+      shape += '\u0000:';
+      paramNames.push(seg.slice(1));
+      dynamics++;
+    } else if (seg.startsWith('*')) {
+      re += '(.+)';
+      shape += '\u0000*';
+      paramNames.push(seg.slice(1));
+      wildcards++;
+    } else {
+      re += escapeRe(seg);
+      shape += seg.replace(/\u0000/g, '\u0000\u0000');
+      statics++;
+    }
+  }
+  re += '$';
+  const components = route.split('/');
+  const firstDynamic = components.findIndex((c) => !isLiteralComponent(c));
+  const literal = firstDynamic < 0;
+  return { shape, re, paramNames, statics, dynamics, wildcards, literal, literalPrefix: literal ? components : components.slice(0, firstDynamic) };
+}
+
+/**
+ * Lookup cost does not grow with the number of routes: a route literal throughout can only match
+ * a path equal to it (one map lookup), and any other route can only match paths that start with
+ * its leading literal `/`-components (a regex ends each one with `/`), so it is kept in a prefix
+ * tree under them and only the routes along the path's own components are tried. Every process's
+ * routes start with its literal `/<process id>`, so one process's many routes are never tried
+ * for another's paths.
+ */
 export class RouteTable<T> {
   private readonly entries = new Map<string, Entry<T>>();
+  private readonly exact = new Map<string, Entry<T>>();
+  private readonly root: PrefixNode<T> = { children: new Map(), entries: [] };
+  private readonly owned = new Map<string, number>();
   private counter = 0;
 
-  /** Add (or replace) a route. */
-  add(pattern: string, value: T): void {
-    const route = stripLeadingSlash(pattern);
-    let re = '^';
-    let shape = '';
-    const paramNames: string[] = [];
-    let statics = 0;
-    let dynamics = 0;
-    let wildcards = 0;
-    for (const [sep, seg] of segments(route)) {
-      if (sep !== undefined) {
-        re += escapeRe(sep);
-        shape += sep;
-      }
-      if (seg.startsWith(':')) {
-        re += '([^/]+)';
-        shape += '\u0000:';
-        paramNames.push(seg.slice(1));
-        dynamics++;
-      } else if (seg.startsWith('*')) {
-        re += '(.+)';
-        shape += '\u0000*';
-        paramNames.push(seg.slice(1));
-        wildcards++;
-      } else {
-        re += escapeRe(seg);
-        shape += seg.replace(/\u0000/g, '\u0000\u0000');
-        statics++;
-      }
+  /** Add (or replace) a route; `owner` (a process id string) is counted by `countOf`. */
+  add(pattern: string, value: T, owner?: string): void {
+    const c = compile(pattern);
+    const prev = this.entries.get(c.shape);
+    if (prev) {
+      // same shape: same place in the tree and the exact map, same order
+      this.count(prev.owner, -1);
+      Object.assign(prev, { pattern, regex: new RegExp(c.re, 's'), paramNames: c.paramNames, value, owner });
+      this.count(owner, 1);
+      return;
     }
-    re += '$';
-    const prev = this.entries.get(shape);
-    this.entries.set(shape, {
+    const e: Entry<T> = {
       pattern,
-      regex: new RegExp(re, 's'),
-      paramNames,
-      statics,
-      dynamics,
-      wildcards,
-      order: prev?.order ?? this.counter++,
+      regex: new RegExp(c.re, 's'),
+      paramNames: c.paramNames,
+      statics: c.statics,
+      dynamics: c.dynamics,
+      wildcards: c.wildcards,
+      order: this.counter++,
       value,
-    });
+      owner,
+    };
+    this.entries.set(c.shape, e);
+    this.count(owner, 1);
+    if (c.literal) {
+      this.exact.set(c.literalPrefix.join('/'), e);
+      return;
+    }
+    let node = this.root;
+    for (const comp of c.literalPrefix) {
+      let next = node.children.get(comp);
+      if (!next) {
+        next = { children: new Map(), entries: [] };
+        node.children.set(comp, next);
+      }
+      node = next;
+    }
+    node.entries.push(e);
+  }
+
+  /** Whether adding `pattern` would replace a route rather than add one. */
+  has(pattern: string): boolean {
+    return this.entries.has(compile(pattern).shape);
+  }
+
+  /** Routes added by `owner`. */
+  countOf(owner: string): number {
+    return this.owned.get(owner) ?? 0;
+  }
+
+  private count(owner: string | undefined, d: number): void {
+    if (owner === undefined) return;
+    const n = (this.owned.get(owner) ?? 0) + d;
+    if (n === 0) this.owned.delete(owner);
+    else this.owned.set(owner, n);
   }
 
   /** The best route for `path` (a leading `/` is ignored), or undefined. */
   recognize(path: string): RouteMatch<T> | undefined {
     const p = stripLeadingSlash(path);
     let best: { e: Entry<T>; m: RegExpExecArray } | undefined;
-    for (const e of this.entries.values()) {
+    const consider = (e: Entry<T>): void => {
       const m = e.regex.exec(p);
-      if (!m) continue;
-      if (!best || better(e, best.e)) best = { e, m };
+      if (m && (!best || better(e, best.e))) best = { e, m };
+    };
+    const exact = this.exact.get(p);
+    if (exact) consider(exact);
+    let node: PrefixNode<T> | undefined = this.root;
+    for (const e of node.entries) consider(e);
+    let from = 0;
+    while (node && from <= p.length) {
+      const slash = p.indexOf('/', from);
+      const end = slash < 0 ? p.length : slash;
+      node = node.children.get(p.slice(from, end));
+      if (node) for (const e of node.entries) consider(e);
+      if (slash < 0) break;
+      from = slash + 1;
     }
     if (!best) return undefined;
+    const found: { e: Entry<T>; m: RegExpExecArray } = best;
     const params = new Map<string, string>();
-    best.e.paramNames.forEach((name, i) => {
-      if (name !== '') params.set(name, best!.m[i + 1]!);
+    found.e.paramNames.forEach((name, i) => {
+      if (name !== '') params.set(name, found.m[i + 1]!);
     });
     return {
-      value: best.e.value,
-      pattern: best.e.pattern,
+      value: found.e.value,
+      pattern: found.e.pattern,
       params: [...params.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     };
   }

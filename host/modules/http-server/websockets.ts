@@ -15,8 +15,9 @@ import { wsCloseBody, wsOpenBody, wsPushBody, type MessageType, type ServerError
 import { decodeExtFrame, encodeExtPushData } from '../../wire/msgpack.js';
 import type { Auth } from './auth.js';
 import { normalizePath, type Bindings } from './routes.js';
-import { hostnameOf, isLoopbackPeer, serializeHeaders, splitTarget } from './request-info.js';
+import { hasDuplicateHost, hostnameOf, isLoopbackPeer, serializeHeaders, splitTarget } from './request-info.js';
 import { awaitRegister } from './ws-register.js';
+import { closeHard, watchUnfinished } from './ws-limits.js';
 
 /** v1's limit on concurrent server-side sockets; further upgrades fall through to HTTP */
 export const MAX_WS_CONNECTIONS = 128;
@@ -29,13 +30,25 @@ interface Channel {
   extension: boolean;
   /** false once the process closed it (the socket may still be finishing) */
   pushable: boolean;
+  /** tell the unfinished-message watch that a message or control frame arrived */
+  messageDone: () => void;
 }
+
+/** `--ws-send-buffer` default: bytes queued to one client before it counts as not reading */
+export const DEFAULT_WS_SEND_BUFFER = 16 * 1024 * 1024;
+/** `--ws-frame-timeout` default: time to finish a message once its first bytes arrived */
+export const DEFAULT_WS_FRAME_TIMEOUT_MS = 30_000;
 
 export interface WsServerOptions {
   ctx: () => ModuleContext | undefined;
   bindings: Bindings;
   auth: () => Auth | undefined;
+  /** largest client message (`--max-ws-frame`) */
   maxPayload: number;
+  /** a push finding this many bytes still queued to the client closes the socket (1013) */
+  sendBufferBytes?: number;
+  /** an unfinished client message older than this closes the socket (1008) */
+  frameTimeoutMs?: number;
   print: (verbosity: number, text: string) => void;
   /** a plain output line (where the runtime writes to stdout) */
   println: (line: string) => void;
@@ -74,8 +87,9 @@ export class WsServer {
   /** The checks of the runtime's ws route; true if the socket was taken over. */
   private async accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<boolean> {
     const headers = serializeHeaders(req.rawHeaders);
-    // what warp's ws() filter requires; anything else is plain HTTP
+    // what warp's ws() filter requires; anything else is plain HTTP (two Host headers: its 400)
     if (
+      hasDuplicateHost(req.rawHeaders) ||
       req.method !== 'GET' ||
       (headers.get('upgrade') ?? '').toLowerCase() !== 'websocket' ||
       !headers.has('sec-websocket-key') ||
@@ -93,7 +107,7 @@ export class WsServer {
     const binding = match?.value;
     const app = binding?.app;
     if (originalPath === '' && (!binding || !app)) {
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.register(ws));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.register(ws, socket));
       return true;
     }
     if (!binding || !app) return false;
@@ -120,7 +134,7 @@ export class WsServer {
     const rest = trimmed.startsWith(pid) ? trimmed.slice(pid.length) : '';
     const path = `/${rest.replace(/^\/+/, '')}`;
     const extension = binding.extension;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, app, path, extension));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, socket, app, path, extension));
     return true;
   }
 
@@ -132,7 +146,7 @@ export class WsServer {
   }
 
   /** The WebSocket API: the first frame says which process this socket is for. */
-  private register(ws: WebSocket): void {
+  private register(ws: WebSocket, socket: Duplex): void {
     this.registering.add(ws);
     ws.on('error', (e) => this.o.print(2, `http-server: websocket on / : ${e.message}`));
     awaitRegister(
@@ -140,16 +154,20 @@ export class WsServer {
       { ctx: this.o.ctx, auth: this.o.auth, print: this.o.print },
       (target, queued) => {
         if (this.stopped) return void ws.terminate();
-        const ch = this.open(ws, target, '/', false);
+        const ch = this.open(ws, socket, target, '/', false);
         for (const f of queued) this.frame(ch, f.isBinary ? 'Binary' : 'Text', toBuffer(f.data));
       },
       () => this.registering.delete(ws),
     );
   }
 
-  private open(ws: WebSocket, app: ProcessId, path: string, extension: boolean): Channel {
+  private open(ws: WebSocket, socket: Duplex, app: ProcessId, path: string, extension: boolean): Channel {
     const id = this.freshId();
-    const ch: Channel = { id, owner: app, ownerKey: pidStr(app), ws, extension, pushable: true };
+    const watch = watchUnfinished(ws, socket, this.o.frameTimeoutMs ?? DEFAULT_WS_FRAME_TIMEOUT_MS, () => {
+      this.o.print(1, `http-server: websocket ${id}: message not finished in time, closing`);
+      closeHard(ws, 1008, 'message not finished in time');
+    });
+    const ch: Channel = { id, owner: app, ownerKey: pidStr(app), ws, extension, pushable: true, messageDone: watch.messageDone };
     this.channels.set(id, ch);
     this.o.print(2, `http-server: new websocket connection to ${ch.ownerKey} with id ${id}`);
     this.request(app, wsOpenBody(path, id));
@@ -158,6 +176,7 @@ export class WsServer {
     ws.on('pong', (data) => this.frame(ch, 'Pong', data));
     ws.on('error', (e) => this.o.print(2, `http-server: websocket ${id}: ${e.message}`));
     ws.on('close', (code, reason) => {
+      watch.stop();
       // 1006: the stream ended without a Close frame
       if (code !== 1006) this.frame(ch, 'Close', reason);
       this.channels.delete(id);
@@ -184,6 +203,7 @@ export class WsServer {
 
   /** A frame from the client: a push to the owner, or on extension bindings maybe an envelope. */
   private frame(ch: Channel, type: WsMessageType, payload: Buffer): void {
+    ch.messageDone();
     const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.length);
     const body = wsPushBody(ch.id, type);
     if (!ch.extension) {
@@ -233,6 +253,7 @@ export class WsServer {
     if (!ch || !ch.pushable) return 'channel-not-found';
     if (ch.ownerKey !== pidStr(source)) return 'channel-not-owned';
     if (ch.ws.readyState !== WebSocket.OPEN) return 'channel-closed';
+    if (ch.ws.bufferedAmount >= (this.o.sendBufferBytes ?? DEFAULT_WS_SEND_BUFFER)) return this.overflow(ch);
     switch (type) {
       case 'Text':
         ch.ws.send(Buffer.from(bytes).toString('utf8'));
@@ -253,6 +274,19 @@ export class WsServer {
         break;
     }
     return undefined;
+  }
+
+  /**
+   * The client stopped reading: pushing on would buffer without limit (the runtime's queue is
+   * unbounded). The socket is closed with 1013 (try again later) and this push is refused, so
+   * the process learns that the frame did not go out; the usual WebSocketClose follows.
+   */
+  private overflow(ch: Channel): ServerErrorKind {
+    const limit = this.o.sendBufferBytes ?? DEFAULT_WS_SEND_BUFFER;
+    this.o.print(0, `http-server: websocket ${ch.id} of ${ch.ownerKey}: client not reading (${ch.ws.bufferedAmount} bytes queued), closing`);
+    ch.pushable = false;
+    closeHard(ch.ws, 1013, 'client not reading');
+    return 'channel-overflow';
   }
 
   /** WebSocketClose from `source`: its own channel is closed; someone else's is an error; unknown is fine. */
