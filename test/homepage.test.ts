@@ -67,6 +67,12 @@ describe('homepage', { skip: !curlOk && 'curl is not installed' }, () => {
     assert.equal(page.status, 200);
     assert.match(page.body, /<table id="processes">/);
     assert.match(page.body, /probe:hp-one:test\.os/); // in the embedded snapshot
+    // each running process shows its memory: wasm linear memory + JS heap, as its worker reported it
+    const snap = JSON.parse(/<script id="snapshot" type="application\/json">(.*?)<\/script>/s.exec(page.body)![1]!) as {
+      processes: Array<{ pid: string; running: boolean; memory: { wasm: number; heap: number } | null }>;
+    };
+    const probe = snap.processes.find((p) => p.pid === 'probe:hp-one:test.os')!;
+    assert.ok(probe.memory && probe.memory.wasm >= 64 * 1024 && probe.memory.heap > 0, JSON.stringify(probe));
     assert.equal((await curl(['-H', `Cookie: ${cookie}`, `${t.base}/favorite`])).status, 405);
     assert.equal((await curl(['-H', `Cookie: ${cookie}`, '-X', 'POST', '--data-binary', 'nope', `${t.base}/order`])).status, 400);
     assert.equal((await curl(['-H', `Cookie: ${cookie}`, `${t.base}/nothing-here`])).status, 404);

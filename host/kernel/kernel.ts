@@ -131,7 +131,7 @@ export class Kernel {
     setMessageTap: (tap) => {
       this.tap = tap;
     },
-    heapUsed: async (pid) => this.processes.get(pid)?.slot.heapUsed(),
+    memoryOf: (pid) => this.processes.get(pid)?.slot.memory(),
   };
 
   constructor(private readonly opts: KernelOptions) {

@@ -26,8 +26,8 @@ export interface KernelObserver {
   /** Set (or clear with undefined) the one message tap. */
   setMessageTap(tap: MessageTap | undefined): void;
   /**
-   * JS heap in use by a process's worker, where the platform can tell cheaply
-   * (`Worker.getHeapStatistics`, Node 22.16+ / 24); undefined elsewhere.
+   * A running process's memory as its worker last reported it (at most a second old): bytes of
+   * its wasm linear memories and of its worker's JS heap (process/memory-gauge.ts).
    */
-  heapUsed(pid: string): Promise<number | undefined>;
+  memoryOf(pid: string): { wasm: number; heap: number } | undefined;
 }

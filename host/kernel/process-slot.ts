@@ -14,6 +14,7 @@
 import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
 import { DOORBELL, SIGNAL_BYTES, TAKEN, wake } from '../process/park.js';
+import { readGauge } from '../process/memory-gauge.js';
 import { decodeOutgoing, encodeDeliveries } from '../process/message-codec.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
@@ -153,11 +154,11 @@ export class ProcessSlot {
     w.postMessage(data, [this.inbox.port2, this.replies.port2, this.outbox.port2]);
   }
 
-  /** JS heap in use by the worker where Node can tell (getHeapStatistics, Node 22.16+); else undefined. */
-  async heapUsed(): Promise<number | undefined> {
-    const w = this.worker as (Worker & { getHeapStatistics?: () => Promise<{ used_heap_size: number }> }) | undefined;
-    if (!w || this.ended || typeof w.getHeapStatistics !== 'function') return undefined;
-    return (await w.getHeapStatistics()).used_heap_size;
+  /** The process's memory as its worker last reported it (memory-gauge.ts); undefined when not running. */
+  memory(): { wasm: number; heap: number } | undefined {
+    if (!this.worker || this.ended) return undefined;
+    const m = readGauge(this.counter);
+    return m.wasm === 0 && m.heap === 0 ? undefined : m;
   }
 
   /** Ends the instance at once, even inside an infinite loop or a parked wait. */

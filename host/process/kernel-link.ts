@@ -27,6 +27,11 @@ export class KernelLink {
     this.cell = new Int32Array(signal);
   }
 
+  /** Run `f` each time this thread is about to park (the memory gauge). */
+  beforePark(f: () => void): void {
+    this.parking.beforePark = f;
+  }
+
   // Everything for the kernel goes to the outbox port, which the kernel does not listen on; a
   // doorbell on parentPort makes it drain the outbox, and one is sent only when none is on its
   // way. A burst of sends costs the main thread one event, while each message still leaves at

@@ -14,11 +14,16 @@ export const DOORBELL = 2;
 export const HOLD = 3;
 /** worker -> kernel: delivery batches taken from the inbox so far (mailbox accounting) */
 export const TAKEN = 4;
+/** worker -> kernel: KiB of the process's wasm memories and of its worker's JS heap (memory-gauge.ts) */
+export const WASM_KIB = 5;
+export const HEAP_KIB = 6;
 /** bytes of the shared signal buffer */
-export const SIGNAL_BYTES = 20;
+export const SIGNAL_BYTES = 28;
 
 export class Parking {
   private readonly cell: Int32Array;
+  /** called each time the thread is about to park (the memory gauge; cheap, self-throttled) */
+  beforePark: (() => void) | undefined;
 
   constructor(signal: SharedArrayBuffer) {
     this.cell = new Int32Array(signal);
@@ -33,6 +38,7 @@ export class Parking {
       // parked is set before the counter is re-checked by Atomics.wait: a kernel that bumps the
       // counter after our load either sees parked=1 and notifies, or bumped before the wait
       // compares, and the wait returns at once
+      this.beforePark?.();
       Atomics.store(this.cell, PARKED, 1);
       if (deadline === undefined) {
         Atomics.wait(this.cell, COUNTER, seen);

@@ -11,6 +11,7 @@ import { ProcessHost } from './process-host.js';
 import { loadWasiShim, setupWasi } from './wasi.js';
 import { loadGlue } from './glue-loader.js';
 import { wasmLimitText, type WasmMemory } from './memory-verdict.js';
+import { MemoryGauge } from './memory-gauge.js';
 
 const { Instance, Memory } = WebAssembly as unknown as {
   Instance: new (m: WebAssembly.Module, imports?: unknown) => { exports: Record<string, unknown> };
@@ -46,6 +47,9 @@ async function run(init: WorkerInit): Promise<void> {
   }
   link.post({ t: 'started' });
   collectBootGarbage();
+  const gauge = new MemoryGauge(init.signal, memories);
+  gauge.report();
+  link.beforePark(gauge.maybeReport);
   try {
     instance.init(addrStr(init.our));
     link.post({ t: 'ended', outcome: 'returned', detail: '' });

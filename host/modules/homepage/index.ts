@@ -90,7 +90,7 @@ export function createHomepageModule(opts: HomepageModuleOptions): HomepageModul
       memory: { rss: mem.rss, heapUsed: mem.heapUsed },
       packages: buildPackages(procs, list, bindings),
       widgets: list.filter((a) => a.widget !== undefined).map((a) => ({ id: a.id, label: a.label, widget: a.widget! })),
-      processes: await Promise.all(procs.map(async (p) => ({ ...p, heap: (await obs?.heapUsed(p.pid)) ?? null }))),
+      processes: procs.map((p) => ({ ...p, memory: obs?.memoryOf(p.pid) ?? null })),
       // one row per process that is gone (an exit is reported once by the instance and once by its removal)
       exited: [...new Map(exits.recent(RECENT_SHOWN).map((e) => [e.pid, e])).values()].filter((e) => !procs.some((p) => p.pid === e.pid)),
       bindings,

@@ -1,6 +1,6 @@
 // The start page's data and its live feed. A snapshot is what the page renders: installed
 // packages (with their homepage entries, else their bound paths as links), widgets, processes
-// (generation, running, restarts, JS heap where Node can tell), recent exits, bound HTTP and
+// (generation, running, restarts, wasm memory + JS heap), recent exits, bound HTTP and
 // WebSocket paths, and recent messages (source -> target, size). The page gets one snapshot
 // inside its HTML and then one a second over its WebSocket channel(s). The kernel's message tap
 // is set only while at least one channel is open; messages between the homepage and
@@ -42,7 +42,7 @@ export interface Snapshot {
   memory: { rss: number; heapUsed: number };
   packages: PackageView[];
   widgets: Array<{ id: string; label: string; widget: string }>;
-  processes: Array<ProcessView & { heap: number | null }>;
+  processes: Array<ProcessView & { memory: { wasm: number; heap: number } | null }>;
   exited: Array<{ pid: string; at: number }>;
   bindings: BoundPath[];
   messages: MessageSeen[];

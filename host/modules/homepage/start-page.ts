@@ -121,7 +121,7 @@ const SCRIPT = `
     document.getElementById('version').textContent = 'kinode v' + s.version + ' · kinode-host · ' + s.processes.length + ' processes · ' + size(s.memory.rss) + ' RSS';
     renderApps(s);
     var procs = s.processes.map(function (p) { return { p: p, status: p.running ? 'running' : 'restarting' }; })
-      .concat(s.exited.map(function (e) { return { p: { pid: e.pid, generation: null, restarts: null, onExit: '', heap: null }, status: 'exited', at: e.at }; }));
+      .concat(s.exited.map(function (e) { return { p: { pid: e.pid, generation: null, restarts: null, onExit: '', memory: null }, status: 'exited', at: e.at }; }));
     rows(document.querySelector('#processes tbody'), procs, function (tr, x) {
       var p = x.p;
       cell(tr, p.pid, 'mono pid');
@@ -129,7 +129,8 @@ const SCRIPT = `
       cell(tr, '').appendChild(el('span', 'badge ' + x.status, x.status));
       cell(tr, p.restarts === null ? '' : String(p.restarts), 'num');
       cell(tr, p.onExit);
-      cell(tr, x.status === 'exited' ? '' : size(p.heap), 'num');
+      var m = cell(tr, x.status === 'exited' ? '' : size(p.memory ? p.memory.wasm + p.memory.heap : null), 'num');
+      if (p.memory) m.title = 'wasm memory ' + size(p.memory.wasm) + ' + JS heap ' + size(p.memory.heap);
     }, 'No processes.', 6);
     // the apps' paths first, then the homepage's own
     var bindings = s.bindings.filter(function (b) { return b.owner !== 'homepage:homepage:sys'; })
@@ -206,7 +207,7 @@ export function startPage(snap: Snapshot): string {
   </div>
   <div class="grid2">
     <div>
-      <section><h2>Processes</h2><div class="panel"><table id="processes"><thead><tr><th>Process</th><th>Gen</th><th>Status</th><th>Restarts</th><th>On exit</th><th>JS heap</th></tr></thead><tbody></tbody></table></div></section>
+      <section><h2>Processes</h2><div class="panel"><table id="processes"><thead><tr><th>Process</th><th>Gen</th><th>Status</th><th>Restarts</th><th>On exit</th><th>Memory</th></tr></thead><tbody></tbody></table></div></section>
       <section><h2>Recent messages</h2><div class="panel"><table id="messages"><thead><tr><th>Time</th><th>Source → target</th><th>Kind</th><th>Size</th></tr></thead><tbody></tbody></table></div></section>
     </div>
     <section><h2>Bound paths</h2><div class="panel"><table id="bindings"><thead><tr><th></th><th>Path</th><th>Owner</th><th>Access</th></tr></thead><tbody></tbody></table></div></section>
