@@ -610,9 +610,9 @@ const DEMO_ICON = `data:image/svg+xml;base64,${toB64(utf8(
     '<circle cx="32" cy="32" r="14" fill="none" stroke="#fff" stroke-width="6"/><circle cx="32" cy="32" r="4" fill="#fff"/></svg>',
 ))}`;
 const DEMO_WIDGET =
-  '<html><body style="margin:0;height:200px;display:flex;flex-direction:column;align-items:center;justify-content:center;' +
+  '<html><body style="margin:0;height:100vh;display:flex;flex-direction:column;align-items:center;justify-content:center;' +
   'font:600 15px system-ui;background:#ecfdf5;color:#0f766e">Demo app running' +
-  '<a href="/demo:demo:template.os/" target="_top" style="margin-top:8px;font-weight:400;color:#0f766e">open</a></body></html>';
+  '<span style="margin-top:6px;font-weight:400;font-size:13px">UI and API served from its package</span></body></html>';
 
 // each step's failure is printed (verbosity 0) and the next steps still run: the API and the
 // homepage card are useful even if the UI files are missing
