@@ -6,7 +6,7 @@
 //
 //   node components/build.mjs               rebuild both components
 //   node components/build.mjs --if-missing  build only what is not in the cache
-//   node components/build.mjs --only probe-v1  just these targets (comma-separated; npm start)
+//   node components/build.mjs --only storage-v1  just these targets (comma-separated; npm start)
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -127,7 +127,7 @@ async function main() {
     });
   }
   // the bundled demo package (metadata.json and pkg/manifest.json are committed)
-  linkOrCopy(join(BUILD_DIR, 'probe-v1.wasm'), join(COMPONENTS_DIR, 'demo', 'pkg', 'demo.wasm'));
+  linkOrCopy(join(BUILD_DIR, 'storage-v1.wasm'), join(COMPONENTS_DIR, 'demo', 'pkg', 'demo.wasm'));
 }
 
 main().catch((e) => {

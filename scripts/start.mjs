@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: compile only if the TypeScript changed, build only the component the demo runs
-// (probe-v1, cached), then boot a node with the demo package. Every step that can take more
+// (storage-v1, cached), then boot a node with the demo package. Every step that can take more
 // than a second says so before it starts.
 
 import { spawnSync, spawn } from 'node:child_process';
@@ -14,7 +14,7 @@ const step = (args) => {
 };
 
 step([join(ROOT, 'scripts', 'build.mjs')]);
-step([join(ROOT, 'components', 'build.mjs'), '--if-missing', '--only', 'probe-v1']);
+step([join(ROOT, 'components', 'build.mjs'), '--if-missing', '--only', 'storage-v1']);
 const extra = process.argv.slice(2);
 const node = spawn(process.execPath, [join(ROOT, 'dist', 'host', 'cli', 'main.js'), 'run', join(ROOT, 'components', 'demo'), ...extra], {
   cwd: ROOT,

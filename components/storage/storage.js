@@ -12,6 +12,11 @@
 //
 // It also answers http-server: `{"Http": ...}` requests whose path ends in `/api` get 200 with a
 // JSON body `{"from": <our>, "api": "storage", "method": ..., "url": ...}`; other paths get 404.
+//
+// A process whose name starts with `demo` (the bundled demo package, components/demo) first runs
+// what a process_lib app's init runs: init_logging, serve_ui("ui", ["/"]), a dynamic bind of
+// `/api`, homepage::add_to_homepage; then it prints `hello from the demo package` and enters the
+// command loop (which answers `/api`).
 import * as std from 'kinode:process/standard@1.0.0';
 
 const GENERATION = /*@GENERATION*/1;
@@ -597,9 +602,37 @@ function answerHttp(http) {
   );
 }
 
+// ---- the demo package's init (process name prefix `demo`) ----
+
+const HOMEPAGE = { node: 'our', process: { processName: 'homepage', packageName: 'homepage', publisherNode: 'sys' } };
+const DEMO_ICON = `data:image/svg+xml;base64,${toB64(utf8(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#0f766e"/>' +
+    '<circle cx="32" cy="32" r="14" fill="none" stroke="#fff" stroke-width="6"/><circle cx="32" cy="32" r="4" fill="#fff"/></svg>',
+))}`;
+const DEMO_WIDGET =
+  '<html><body style="margin:0;height:100vh;display:flex;flex-direction:column;align-items:center;justify-content:center;' +
+  'font:600 15px system-ui;background:#ecfdf5;color:#0f766e">Demo app running' +
+  '<span style="margin-top:6px;font-weight:400;font-size:13px">UI and API served from its package</span></body></html>';
+
+// each step's failure is printed (verbosity 0) and the next steps still run: the API and the
+// homepage card are useful even if the UI files are missing
+function runDemoInit() {
+  const fail = (what, r) => std.printToTerminal(0, `demo: ${what} failed: ${JSON.stringify(r.error ?? r.sendError ?? r.reply ?? r)}`);
+  const logging = LOG_OPS.initLogging({})();
+  if (logging.error) fail('init_logging', logging);
+  else LOG_OPS.log({ level: 'INFO', message: 'demo: logging to ' + logging.path })();
+  const ui = HTTP_OPS.serveUi({ directory: 'ui', roots: ['/'] })();
+  if (ui.error) fail('serve_ui', ui);
+  const api = HTTP_OPS.bindApi({ path: '/api', authenticated: true })();
+  if (!(api.reply && typeof api.reply === 'object' && 'Ok' in api.reply)) fail('bind /api', api);
+  request(HOMEPAGE, { Add: { label: 'Demo', icon: DEMO_ICON, path: '/', widget: DEMO_WIDGET } }, { expects: null });
+  std.printToTerminal(0, 'hello from the demo package');
+}
+
 export function init(our) {
   OUR = addrIn(our);
-  std.printToTerminal(0, `storage ready ${our}`);
+  if (OUR.process.processName.startsWith('demo')) runDemoInit();
+  else std.printToTerminal(0, `storage ready ${our}`);
   for (;;) {
     let source, message;
     try {
