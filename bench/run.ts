@@ -30,7 +30,7 @@ const envNum = (k: string, d: number): number => {
 };
 const ROUNDS = Math.max(1, Math.round(envNum('BENCH_ROUNDS', 3)));
 const SECONDS = envNum('BENCH_SECONDS', 1.5);
-const BUDGET_S = envNum('BENCH_BUDGET', 240);
+const BUDGET_S = envNum('BENCH_BUDGET', 900);
 const MEMORY_N = Math.max(1, Math.round(envNum('BENCH_MEMORY_N', 8)));
 /** processes in the "many idle Rust processes" row */
 const MANY_N = Math.max(1, Math.round(envNum('BENCH_MANY_N', 1000)));

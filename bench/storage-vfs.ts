@@ -55,7 +55,7 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
       witVersion: 1,
       processes: [{ name: 'app', wasm: built('storage-v1'), requestCapabilities: ['vfs:distro:sys'] }],
     });
-    node = await startNode({ home: join(c.work, 'storage-home'), port: 0, packages: [dir], print: () => {} });
+    node = await startNode({ home: join(c.work, 'storage-home'), port: 0, packages: [dir], print: () => {}, driver: true });
     const app = `${node.nodeName}@app:storage-bench:bench.os`;
     await node.waitForPrint(/storage ready/, 60000);
     const loop = async (path: string, size: number, n: number): Promise<LoopResult> => {

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { WebSocketServer } from 'ws';
-import { startNode, type KinodeNode } from '../host/node.js';
+import { startNode, type KinodeNode, type NodeOptions } from '../host/node.js';
 import { built, hasBuilt, makePackage, sleep, type CpuSample } from './common.js';
 import { runAlone } from './alone.js';
 import { dbRoles } from './storage-db-target.js';
@@ -39,9 +39,9 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-async function bootNode(home: string, verbosity = 0, print: (line: string) => void = () => {}): Promise<KinodeNode> {
+async function bootNode(home: string, verbosity = 0, print: (line: string) => void = () => {}, extra: Partial<NodeOptions> = {}): Promise<KinodeNode> {
   mkdirSync(home, { recursive: true });
-  const node = await startNode({ home, port: 0, verbosity, print, driver: true });
+  const node = await startNode({ home, port: 0, verbosity, print, driver: true, ...extra });
   cleanups.push(() => node.stop());
   return node;
 }
@@ -156,7 +156,10 @@ const roles: Record<string, Handler> = {
 
   /** two probe-v1 processes (a floods, b answers), plus a Rust echo responder when built */
   async 'host-msg'(a) {
-    const node = await bootNode(str(a, 'home'));
+    // mailboxes large enough for the floods: the fire-and-forget rows measure throughput, and a
+    // default-bounded mailbox (10,000) would refuse part of a flood (counted as sent) and the
+    // driver's request queued behind it
+    const node = await bootNode(str(a, 'home'), 0, () => {}, { mailbox: { maxMessages: 10_000_000, maxBytes: 8 * 2 ** 30 } });
     const rust = typeof a.rustWasm === 'string' ? a.rustWasm : undefined;
     const processes = [
       { name: 'a', wasm: 'probe-v1', public: true },

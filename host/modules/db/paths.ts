@@ -6,6 +6,7 @@
 // refused before anything touches the disk; the module answers with its IOError variant, the
 // error the runtime gives when the file system refuses a path.
 
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DbKey } from '../../wire/db-request.js';
 
@@ -28,3 +29,25 @@ export function dbDir(root: string, key: DbKey): string {
 
 /** A map key for a db (package and name cannot contain NUL once checked). */
 export const dbKeyString = (key: DbKey): string => `${key.pkg.packageName}\0${key.pkg.publisherNode}\0${key.db}`;
+
+/**
+ * RemoveDb as the runtime does it: close the open handle, then remove the db's directory. Returns
+ * the IOError text on failure (the runtime's `remove_dir_all` fails on a db never created).
+ */
+export function removeDbDir(root: string, key: DbKey, close: () => void): string | undefined {
+  const text = (e: unknown): string => (e as Error)?.message ?? String(e);
+  let dir: string;
+  try {
+    dir = dbDir(root, key);
+  } catch (e) {
+    return text(e);
+  }
+  close();
+  if (!existsSync(dir)) return 'No such file or directory (os error 2)';
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch (e) {
+    return text(e);
+  }
+  return undefined;
+}

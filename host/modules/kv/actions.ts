@@ -5,13 +5,12 @@
 // answered always, with no metadata, and printed at verbosity 1 (`kv: <error>`).
 // better-sqlite3 is synchronous, so each message is done before the next: per-sender order holds.
 
-import { existsSync, rmSync } from 'node:fs';
 import type { Generation, KernelMessage, LazyLoadBlob, ProcessId } from '../../types.js';
 import type { ModuleContext } from '../../kernel/module.js';
 import { kvBeginTx, kvErrorBody, kvErrorText, kvGet, kvOk, parseKvRequest, type KvError, type KvRequest } from '../../wire/kv.js';
 import type { DbCaps } from '../db/caps.js';
 import type { OpenHandles } from '../db/handles.js';
-import { dbDir, dbKeyString, DbPathError } from '../db/paths.js';
+import { dbDir, dbKeyString, DbPathError, removeDbDir } from '../db/paths.js';
 import type { Transactions } from '../db/transactions.js';
 import { KvStore, type KvOp } from './store.js';
 
@@ -81,20 +80,8 @@ export class KvActions {
         break;
       case 'RemoveDb': {
         if (!ownPackage) return { error: { kind: 'mismatching-package', action } };
-        let dir: string;
-        try {
-          dir = dbDir(this.p.root, key);
-        } catch (e) {
-          return { error: { kind: 'io', text: ioText(e) } };
-        }
-        handles.close(k);
-        // the runtime's remove_dir_all fails on a db that was never created
-        if (!existsSync(dir)) return { error: { kind: 'io', text: 'No such file or directory (os error 2)' } };
-        try {
-          rmSync(dir, { recursive: true, force: true });
-        } catch (e) {
-          return { error: { kind: 'io', text: ioText(e) } };
-        }
+        const failed = removeDbDir(this.p.root, key, () => handles.close(k));
+        if (failed !== undefined) return { error: { kind: 'io', text: failed } };
         break;
       }
       case 'Backup':

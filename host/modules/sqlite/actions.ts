@@ -10,7 +10,6 @@
 // kinode-host enforces the caps in v1 too and answers NoReadCap / NoWriteCap, the variants v1
 // declares for it.)
 
-import { existsSync, rmSync } from 'node:fs';
 import type { Generation, KernelMessage, LazyLoadBlob, ProcessId } from '../../types.js';
 import type { ModuleContext } from '../../kernel/module.js';
 import {
@@ -25,7 +24,7 @@ import {
 } from '../../wire/sqlite.js';
 import type { DbCaps } from '../db/caps.js';
 import type { OpenHandles } from '../db/handles.js';
-import { dbDir, dbKeyString, DbPathError } from '../db/paths.js';
+import { dbDir, dbKeyString, DbPathError, removeDbDir } from '../db/paths.js';
 import type { Transactions } from '../db/transactions.js';
 import { SqlError, SqliteDb } from './database.js';
 import { InvalidParameters, parseParams, type BindValue } from './params.js';
@@ -105,20 +104,8 @@ export class SqliteActions {
         break;
       case 'RemoveDb': {
         if (!ownPackage) return { error: { kind: 'mismatching-package', action } };
-        let dir: string;
-        try {
-          dir = dbDir(this.p.root, key);
-        } catch (e) {
-          return { error: { kind: 'io', text: text(e) } };
-        }
-        handles.close(k);
-        // the runtime's remove_dir_all fails on a db that was never created
-        if (!existsSync(dir)) return { error: { kind: 'io', text: 'No such file or directory (os error 2)' } };
-        try {
-          rmSync(dir, { recursive: true, force: true });
-        } catch (e) {
-          return { error: { kind: 'io', text: text(e) } };
-        }
+        const failed = removeDbDir(this.p.root, key, () => handles.close(k));
+        if (failed !== undefined) return { error: { kind: 'io', text: failed } };
         break;
       }
       case 'Backup':
