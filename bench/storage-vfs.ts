@@ -84,7 +84,7 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
       if (r.text !== '"Ok"' && r.text !== '"Read"') throw new Error(`vfs answered ${r.text}`);
       return r.blob?.bytes;
     };
-    await driverVfs('CreateDrive', '/tester:sys/bench');
+    await driverVfs('CreateDrive', '/kinode-host:sys/bench');
     const driverLoop = async (path: string, bytes: Uint8Array, n: number): Promise<number> => {
       const t0 = performance.now();
       for (let k = 0; k < n; k++) {
@@ -116,7 +116,7 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
           r.raw.push((rawN * 1000) / direct(file, bytes, rawN));
         };
         const viaDriver = async (): Promise<void> => {
-          dr.host.push((rawN * 1000) / (await driverLoop(`/tester:sys/bench/bench-${size}.bin`, bytes, rawN)));
+          dr.host.push((rawN * 1000) / (await driverLoop(`/kinode-host:sys/bench/bench-${size}.bin`, bytes, rawN)));
           dr.raw.push((rawN * 1000) / direct(file, bytes, rawN));
         };
         if (round % 2 === 0) {
