@@ -5,63 +5,18 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cleanupTempDirs, makePackage, tempDir } from './helpers.js';
+import { cleanupTempDirs, closedPort, makePackage, tempDir } from './helpers.js';
+import { CLI, runCli, type Run } from './cli-run.js';
 import { installBody, newPackageBody, postRpc, rpcBody, sha256Hex, zipDir } from './kit-fixtures.js';
-
-const CLI = fileURLToPath(new URL('../host/cli/main.js', import.meta.url));
 
 after(() => cleanupTempDirs());
 
-interface Run {
-  child: ChildProcess;
-  lines: string[];
-  waitLine(re: RegExp, timeoutMs?: number): Promise<string>;
-  exit: Promise<number | null>;
-}
-
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const listeners: Array<() => void> = [];
-  let buf = '';
-  const onData = (d: Buffer) => {
-    buf += d.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-    for (const l of listeners) l();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  const waitLine = (re: RegExp, timeoutMs = 60000) =>
-    new Promise<string>((res, rej) => {
-      const check = () => {
-        const hit = lines.find((l) => re.test(l));
-        if (hit) {
-          clearTimeout(t);
-          res(hit);
-        }
-      };
-      const t = setTimeout(() => rej(new Error(`no line matched ${re}; got:\n${lines.join('\n')}`)), timeoutMs);
-      listeners.push(check);
-      check();
-    });
-  return { child, lines, waitLine, exit };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+const run = (args: string[]): Run => runCli(args, { stdin: 'pipe', timeoutMs: 60000 });
+const freePort = closedPort;
 
 /** kit boot-fake-node's argument list (kit src/boot_fake_node/mod.rs run_runtime + execute). */
 const kitArgs = (home: string, port: number, name = 'fake') => [

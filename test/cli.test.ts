@@ -2,60 +2,14 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { cleanupTempDirs, makePackage, tempDir } from './helpers.js';
-
-const CLI = fileURLToPath(new URL('../host/cli/main.js', import.meta.url));
+import { cleanupTempDirs, closedPort, makePackage, tempDir } from './helpers.js';
+import { runCli, type Run } from './cli-run.js';
 
 after(() => cleanupTempDirs());
 
-interface Run {
-  child: ChildProcess;
-  lines: string[];
-  waitLine(re: RegExp, timeoutMs?: number): Promise<string>;
-  exit: Promise<number | null>;
-}
-
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const listeners: Array<() => void> = [];
-  let buf = '';
-  const onData = (d: Buffer) => {
-    buf += d.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-    for (const l of listeners) l();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  const waitLine = (re: RegExp, timeoutMs = 120000) =>
-    new Promise<string>((res, rej) => {
-      const check = () => {
-        const hit = lines.find((l) => re.test(l));
-        if (hit) {
-          clearTimeout(t);
-          res(hit);
-        }
-      };
-      const t = setTimeout(() => rej(new Error(`no line matched ${re}; got:\n${lines.join('\n')}`)), timeoutMs);
-      listeners.push(check);
-      check();
-    });
-  return { child, lines, waitLine, exit };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+const run = (args: string[]): Run => runCli(args);
+const freePort = closedPort;
 
 describe('kinode-host run', () => {
   it('prints exactly one listening line, serves the port, and exits 0 on SIGINT and SIGTERM', async () => {
