@@ -21,6 +21,7 @@ import { isSystemProcessName } from './system-names.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
 import type { KernelObserver, MessageTap } from './observer.js';
 import { ProcessSlot, type MailboxLimits } from './process-slot.js';
+import { RequestTimers, type PendingTimer } from './request-timers.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { WorkerPool } from './worker-pool.js';
 import type { StateStore } from './state-store.js';
@@ -62,13 +63,6 @@ interface ModuleEntry {
   pids: { v0: ProcessId; v1: ProcessId };
 }
 
-interface PendingTimer {
-  handle: NodeJS.Timeout;
-  originalTarget: Address;
-  request: Request;
-  blob: LazyLoadBlob | undefined;
-}
-
 export interface KernelOptions {
   nodeName: string;
   printLine: (verbosity: number, line: string) => void;
@@ -103,8 +97,8 @@ export class Kernel {
   private readonly modules = new Map<string, ModuleEntry>();
   /** module name (either era) -> entry, with the era each name belongs to */
   private readonly moduleNames = new Map<string, { entry: ModuleEntry; era: Generation | 'both' }>();
-  /** expects-response timers: holder process key -> request id -> timer */
-  private readonly timers = new Map<string, Map<bigint, PendingTimer>>();
+  /** expects-response timers of requests in flight */
+  private readonly timers = new RequestTimers((holder, id, p) => this.deliverTimeout(holder, id, p));
   private readonly exitListeners: Array<(pid: ProcessId) => void> = [];
   private readonly ids = new IdSource();
   private stopping = false;
@@ -335,7 +329,7 @@ export class Kernel {
     this.processes.delete(rec.key);
     rec.running = false;
     void rec.slot.terminate();
-    this.clearTimersOf(rec.key);
+    this.timers.clear(rec.key);
     this.received.forget(rec.key);
     if (revoke) {
       this.caps.revokeIssuedBy(addrStr(this.addr(rec.pid)));
@@ -413,7 +407,7 @@ export class Kernel {
     const behaviour = rec.onExit.tag === 'none' ? 'None' : rec.onExit.tag === 'restart' ? 'Restart' : 'Requests';
     this.print(1, `process ${rec.key} has OnExit behavior ${behaviour}`);
     void slot.terminate();
-    this.clearTimersOf(rec.key);
+    this.timers.clear(rec.key);
     for (const l of this.exitListeners) l(rec.pid);
 
     if (outcome === 'failed-to-instantiate') {
@@ -528,7 +522,7 @@ export class Kernel {
       lazyLoadBlob: item.lazyLoadBlob,
     };
     if (km.message.tag === 'request' && km.message.val.expectsResponse !== undefined) {
-      this.startTimer(rec, km, item.target);
+      this.timers.start(rec.key, km.id, km.message.val, km.lazyLoadBlob, item.target);
     }
     this.route(km, { kind: 'process', rec });
   }
@@ -566,40 +560,6 @@ export class Kernel {
       : { tag: 'response', val: [{ ...message.val[0], capabilities: kept }, message.val[1]] };
   }
 
-  private takeTimer(holder: string, id: bigint): PendingTimer | undefined {
-    const of = this.timers.get(holder);
-    const t = of?.get(id);
-    if (t) {
-      clearTimeout(t.handle);
-      of!.delete(id);
-    }
-    return t;
-  }
-
-  private startTimer(rec: ProcessRecord, km: KernelMessage, originalTarget: Address): void {
-    if (km.message.tag !== 'request') return;
-    this.takeTimer(rec.key, km.id);
-    const ms = Number(km.message.val.expectsResponse!) * 1000;
-    const pending: PendingTimer = {
-      handle: undefined as unknown as NodeJS.Timeout,
-      originalTarget,
-      request: km.message.val,
-      blob: km.lazyLoadBlob,
-    };
-    if (ms > MAX_TIMER_MS) return; // effectively never times out
-    const holder = rec.key;
-    const id = km.id;
-    pending.handle = setTimeout(() => {
-      const of = this.timers.get(holder);
-      if (of?.get(id) !== pending) return;
-      of.delete(id);
-      this.deliverTimeout(holder, id, pending);
-    }, ms);
-    let of = this.timers.get(holder);
-    if (!of) this.timers.set(holder, (of = new Map()));
-    of.set(id, pending);
-  }
-
   /** The expects-response timer fired: the error keeps the target as the process passed it. */
   private deliverTimeout(holder: string, id: bigint, p: PendingTimer): void {
     const rec = this.processes.get(holder);
@@ -618,19 +578,12 @@ export class Kernel {
    */
   private throwTimeout(km: KernelMessage, from: Sender, kind: 'timeout' | 'offline' = 'timeout'): void {
     if (from.kind !== 'process' || km.message.tag !== 'request' || km.message.val.expectsResponse === undefined) return;
-    if (!this.takeTimer(from.rec.key, km.id)) return; // no context left: the process would drop it
+    if (!this.timers.take(from.rec.key, km.id)) return; // no context left: the process would drop it
     from.rec.slot.deliver({
       kind: 'error',
       id: km.id,
       error: { kind, target: km.target, message: km.message, lazyLoadBlob: km.lazyLoadBlob },
     });
-  }
-
-  private clearTimersOf(holder: string): void {
-    const of = this.timers.get(holder);
-    if (!of) return;
-    for (const t of of.values()) clearTimeout(t.handle);
-    this.timers.delete(holder);
   }
 
   private holdsMessagingCap(holder: string, target: ProcessId, moduleEntry: ModuleEntry | undefined): boolean {
@@ -689,7 +642,7 @@ export class Kernel {
         this.print(0, `kernel: mailbox of ${rec.key} takes messages again (${rec.slot.refused} refused while it was full)`);
         rec.slot.refused = 0;
       }
-      if (km.message.tag === 'response') this.takeTimer(rec.key, km.id);
+      if (km.message.tag === 'response') this.timers.take(rec.key, km.id);
       const attached = km.message.tag === 'request' ? km.message.val.capabilities : km.message.val[0].capabilities;
       this.received.note(rec.key, attached);
       rec.slot.deliver(d);
@@ -738,8 +691,7 @@ export class Kernel {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const of of this.timers.values()) for (const t of of.values()) clearTimeout(t.handle);
-    this.timers.clear();
+    this.timers.clearAll();
     await this.pool.stop();
     await Promise.all([...this.processes.values()].map((r) => r.slot.terminate()));
     for (const entry of this.modules.values()) await entry.module.stop();
