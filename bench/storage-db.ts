@@ -1,5 +1,6 @@
 // Section of `npm run bench`: kv and sqlite through a process against the same stores called
-// directly. Host: a probe-v1 process floods kv:distro:sys / sqlite:distro:sys with exactly the
+// directly. Target rows: a Rust process (components/rust feature `store`, rust-store-v1.wasm) sends
+// process_lib's requests, 64 in flight, every answer checked. Also: a probe-v1 process floods kv:distro:sys / sqlite:distro:sys with exactly the
 // requests process_lib sends (64 in flight, responses taken through receive); raw: kv's
 // KvStore and better-sqlite3 called in a loop in a plain Node process (bench/storage-db-target.ts).
 // Runs are sized from a calibration run to take about `runS` seconds, host and raw alternating.
