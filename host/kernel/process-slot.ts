@@ -1,8 +1,8 @@
 // The main-thread handle of one process instance: its worker, its two shared-memory rings
 // (deliveries in, sends out; process/ring.ts) with the inbox and outbox ports beside them for
 // what a ring cannot take, the call-replies port, and the shared cells the worker parks on.
-// Deliveries made before the worker starts wait in the in-ring (or the inbox port), which gives Kinode's boot gating (held, then replayed in order)
-// for free. Deliveries are batched: those made in one turn of the main thread's event loop travel
+// Deliveries made before the worker starts wait in the in-ring (or the inbox port), which gives
+// Kinode's boot gating (held, then replayed in order) for free. Deliveries are batched: those made in one turn of the main thread's event loop travel
 // as one ring entry and one wake-up (setImmediate flushes them after the message events already
 // pending), which was most of the per-message cost.
 //
