@@ -44,7 +44,10 @@ export class TranspileCache {
     private readonly limits: { maxMemoryBytes?: number } = {},
   ) {}
 
-  /** `label` names the file in error messages. */
+  /**
+   * `label` names the file in error messages. `bytes` are consumed: compiling may rewrite parts
+   * of them in place (core-modules.ts), so the caller must not use them afterwards.
+   */
   prepare(bytes: Uint8Array, expected: Generation, label: string): Promise<PreparedComponent> {
     const hash = createHash('sha256').update(bytes).digest('hex');
     const key = `${hash}:${expected}`;
