@@ -8,7 +8,7 @@ import { addrStr } from '../kernel/address.js';
 import type { WorkerInit } from './wire-protocol.js';
 import { KernelLink } from './kernel-link.js';
 import { ProcessHost } from './process-host.js';
-import { loadWasiShim, setupWasi } from './wasi.js';
+import { setupWasi } from './wasi.js';
 import { loadGlue } from './glue-loader.js';
 import { wasmLimitText, type WasmMemory } from './memory-verdict.js';
 import { MemoryGauge } from './memory-gauge.js';
@@ -79,6 +79,5 @@ function collectBootGarbage(): void {
   }
 }
 
-// Boot ahead of need (see kernel/worker-pool.ts): load the shim, then wait for a process.
-await loadWasiShim();
+// Booted ahead of need (see kernel/worker-pool.ts): wait for a process.
 parentPort!.once('message', (init: WorkerInit) => void run(init));
