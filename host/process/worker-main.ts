@@ -65,13 +65,16 @@ async function run(init: WorkerInit): Promise<void> {
 
 /**
  * One full GC of this worker's heap before the process runs: booting the worker, loading the
- * shim, the glue and instantiating leave garbage that an idle process would otherwise keep
- * resident (its heap sees too little allocation to collect it). Measured: ~0.7 MiB less RSS per
- * idle Rust process (docs/performance.md). `gc` is reachable only through a context created
- * after --expose-gc is set; the flag only exposes that function.
+ * glue and instantiating leave garbage that an idle process would otherwise keep resident (its
+ * heap sees too little allocation to collect it). Measured: ~0.7 MiB less RSS per idle Rust
+ * process (docs/performance.md). `gc` is a global of every isolate created after --expose-gc is
+ * set (V8 flags are process-wide), so only the first worker of a node sets the flag and reaches
+ * `gc` through a fresh context (a new context costs CPU and memory; the flag only exposes gc).
  */
 function collectBootGarbage(): void {
+  const global = globalThis as { gc?: () => void };
   try {
+    if (typeof global.gc === 'function') return global.gc();
     setFlagsFromString('--expose-gc');
     (runInNewContext('gc') as () => void)();
   } catch {
