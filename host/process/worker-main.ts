@@ -2,8 +2,6 @@
 // run init(our), and report how it ended. The kernel decides what happens next (on-exit).
 
 import { parentPort } from 'node:worker_threads';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { addrStr } from '../kernel/address.js';
 import type { WorkerInit } from './wire-protocol.js';
 import { KernelLink } from './kernel-link.js';
@@ -67,19 +65,12 @@ async function run(init: WorkerInit): Promise<void> {
  * One full GC of this worker's heap before the process runs: booting the worker, loading the
  * glue and instantiating leave garbage that an idle process would otherwise keep resident (its
  * heap sees too little allocation to collect it). Measured: ~0.7 MiB less RSS per idle Rust
- * process (docs/performance.md). `gc` is a global of every isolate created after --expose-gc is
- * set (V8 flags are process-wide), so only the first worker of a node sets the flag and reaches
- * `gc` through a fresh context (a new context costs CPU and memory; the flag only exposes gc).
+ * process (docs/performance.md). `gc` is a global here because the pool set --expose-gc before
+ * starting workers (kernel/worker-pool.ts).
  */
 function collectBootGarbage(): void {
-  const global = globalThis as { gc?: () => void };
-  try {
-    if (typeof global.gc === 'function') return global.gc();
-    setFlagsFromString('--expose-gc');
-    (runInNewContext('gc') as () => void)();
-  } catch {
-    // no gc available: the garbage stays until V8 collects it on its own
-  }
+  const { gc } = globalThis as { gc?: () => void };
+  if (typeof gc === 'function') gc();
 }
 
 // Booted ahead of need (see kernel/worker-pool.ts): wait for a process.
