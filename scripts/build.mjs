@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleWorker } from './bundle-worker.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const STAMP = join(ROOT, 'dist', '.sources-sha256');
@@ -43,6 +44,8 @@ const now = digest(files);
 const before = existsSync(STAMP) ? readFileSync(STAMP, 'utf8').trim() : '';
 if (!force && now === before && existsSync(join(ROOT, 'dist', 'host', 'cli', 'main.js'))) {
   console.log('build: TypeScript up to date (dist/)');
+  const b = await bundleWorker(ROOT);
+  if (b !== 'up to date') console.log(`build: process worker bundle: ${b}`);
   process.exit(0);
 }
 console.log(`build: compiling ${files.length} TypeScript sources (${before ? 'sources changed' : 'no previous build'}; about 15-40 s)...`);
@@ -55,4 +58,5 @@ if (r.status !== 0) {
 }
 mkdirSync(dirname(STAMP), { recursive: true });
 writeFileSync(STAMP, `${now}\n`);
+console.log(`build: process worker bundle: ${await bundleWorker(ROOT)}`);
 console.log(`build: compiled in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -36,9 +36,9 @@ const WASI_LIBC = process.env.RUST_ECHO_WASI_LIBC ?? '/usr/lib/wasm32-wasi';
 const TARGETS = [
   { name: 'rust-echo-v0', world: 'process-v0', iface: 'kinode:process/standard@0.8.0', wit: join(ROOT, 'wit', 'v0', 'process.wit'), features: [] },
   { name: 'rust-echo-v1', world: 'process-v1', iface: 'kinode:process/standard@1.0.0', wit: join(ROOT, 'wit', 'v1', 'process.wit'), features: ['v1'] },
-  // the echo plus `sleep <ms>`, whose poll_oneoff makes the adapter import wasi:io/poll
-  { name: 'rust-poll-v0', world: 'process-v0', iface: 'kinode:process/standard@0.8.0', wit: join(ROOT, 'wit', 'v0', 'process.wit'), features: ['poll'] },
-  { name: 'rust-poll-v1', world: 'process-v1', iface: 'kinode:process/standard@1.0.0', wit: join(ROOT, 'wit', 'v1', 'process.wit'), features: ['v1', 'poll'] },
+  // the echo plus `sleep <ms>` (poll_oneoff: the adapter imports wasi:io/poll) and the `fs …` commands
+  { name: 'rust-poll-v0', world: 'process-v0', iface: 'kinode:process/standard@0.8.0', wit: join(ROOT, 'wit', 'v0', 'process.wit'), features: ['poll', 'fs'] },
+  { name: 'rust-poll-v1', world: 'process-v1', iface: 'kinode:process/standard@1.0.0', wit: join(ROOT, 'wit', 'v1', 'process.wit'), features: ['v1', 'poll', 'fs'] },
   // the echo plus `store …` commands (src/store.rs): kv / sqlite / vfs as process_lib sends them
   { name: 'rust-store-v0', world: 'process-v0', iface: 'kinode:process/standard@0.8.0', wit: join(ROOT, 'wit', 'v0', 'process.wit'), features: ['store'] },
   { name: 'rust-store-v1', world: 'process-v1', iface: 'kinode:process/standard@1.0.0', wit: join(ROOT, 'wit', 'v1', 'process.wit'), features: ['v1', 'store'] },

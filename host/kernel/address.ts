@@ -1,7 +1,7 @@
 // Address / ProcessId text forms, parsed exactly like the Kinode runtime (split on ':' into
 // exactly three non-empty parts; one '@' between node and process).
 
-import { randomFillSync } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Address, Capability, PackageId, ProcessId } from '../types.js';
 
 export class IdParseError extends Error {}
@@ -84,6 +84,11 @@ export const capKey = (c: Capability): string => `${addrStr(c.issuer)}|${canonic
 export const MESSAGING = '"messaging"';
 export const NETWORK = '"network"';
 
+// node:crypto is loaded on the first id taken, not at import: every process worker imports this
+// file, and a process that only answers requests never takes one (its ids are inherited); the
+// module costs each worker ~0.15 MiB and some boot CPU (docs/performance.md, lean WASI layer).
+let randomFillSync: ((buf: BigUint64Array) => unknown) | undefined;
+
 /** Random u64 ids, drawn from the CSPRNG in batches (one syscall per 512 ids). */
 export class IdSource {
   private readonly buf = new BigUint64Array(512);
@@ -91,6 +96,7 @@ export class IdSource {
 
   take(): bigint {
     if (this.next === this.buf.length) {
+      randomFillSync ??= (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomFillSync;
       randomFillSync(this.buf);
       this.next = 0;
     }

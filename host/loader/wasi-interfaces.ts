@@ -1,6 +1,7 @@
 // The WASI 0.2 interfaces a process may import: what the Kinode runtime links
-// (wasmtime-wasi's command set) and preview2-shim implements. Keys are jco's import keys
-// (version dropped); values name the shim's namespace and member.
+// (wasmtime-wasi's command set). The host's own layer (process/wasi/) provides all but
+// wasi:sockets, for which a process gets preview2-shim (process/wasi/shim.ts). Keys are jco's
+// import keys (version dropped); values name the shim's namespace and member.
 
 export const WASI_INTERFACES: Record<string, [string, string]> = {};
 

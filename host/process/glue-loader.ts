@@ -1,7 +1,9 @@
 // Loads jco's transpiled glue (component.mjs) in a process worker. The glue is large (~400 KB
 // for a small Rust component) and every worker would parse and compile it again; as a classic
 // script it can use V8's code cache, kept beside the glue in the transpile cache
-// (`component.mjs.v8cache`), which cuts a warm process start by several milliseconds. Glue
+// (`component.mjs.v8cache`), which cuts a warm process start by several milliseconds. The script
+// form itself is kept there too (`component.mjs.script`, written by the first worker): making it
+// scans the 300 KB text with regular expressions, a cost every start would pay again. Glue
 // whose shape we do not recognise is imported as the ES module it is.
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -21,8 +23,28 @@ export interface LoadedGlue {
   saveCodeCache(): void;
 }
 
-export async function loadGlue(jsPath: string): Promise<LoadedGlue> {
+/** Write `bytes` to `path` through a temp file and a rename: readers see all of it or nothing. */
+function writeAtomically(path: string, bytes: string | Uint8Array): void {
+  try {
+    const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch {
+    // a cache we cannot write only costs the next start the work again
+  }
+}
+
+/** The glue's script form, from its cached copy or made (and cached) from the glue. */
+function scriptOf(jsPath: string): string | undefined {
+  const scriptPath = `${jsPath}.script`;
+  if (existsSync(scriptPath)) return readFileSync(scriptPath, 'utf8');
   const script = asScript(readFileSync(jsPath, 'utf8'));
+  if (script !== undefined) writeAtomically(scriptPath, script);
+  return script;
+}
+
+export async function loadGlue(jsPath: string): Promise<LoadedGlue> {
+  const script = scriptOf(jsPath);
   if (script === undefined) {
     const mod = (await import(pathToFileURL(jsPath).href)) as { instantiate: Instantiate };
     return { instantiate: mod.instantiate, saveCodeCache: () => {} };
@@ -35,14 +57,7 @@ export async function loadGlue(jsPath: string): Promise<LoadedGlue> {
   return {
     instantiate: exports.instantiate,
     saveCodeCache() {
-      if (!needsCache) return;
-      try {
-        const tmp = `${cachePath}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-        writeFileSync(tmp, compiled.createCachedData());
-        renameSync(tmp, cachePath);
-      } catch {
-        // a cache we cannot write only costs the next start its compile time
-      }
+      if (needsCache) writeAtomically(cachePath, compiled.createCachedData());
     },
   };
 }

@@ -2,9 +2,9 @@
 // heap, written into two cells of the worker's shared signal buffer (KiB) when the worker is
 // about to park, at most once a second. The kernel reads them any time without a message; an
 // idle process costs nothing, a busy one one Date.now() per park. (Node 20 has no per-worker
-// RSS, and Worker.getHeapStatistics() arrives only in Node 22.)
-
-import { getHeapStatistics } from 'node:v8';
+// RSS, and Worker.getHeapStatistics() arrives only in Node 22.) The heap figure is
+// process.memoryUsage()'s, which is this worker's isolate: node:v8 is not loaded into workers
+// (its modules cost every worker boot time and heap).
 import { HEAP_KIB, WASM_KIB } from './park.js';
 import type { WasmMemory } from './memory-verdict.js';
 
@@ -24,7 +24,7 @@ export class MemoryGauge {
     let wasm = 0;
     for (const m of this.memories) wasm += m.buffer.byteLength;
     Atomics.store(this.cell, WASM_KIB, Math.min(2 ** 31 - 1, Math.round(wasm / 1024)));
-    Atomics.store(this.cell, HEAP_KIB, Math.min(2 ** 31 - 1, Math.round(getHeapStatistics().used_heap_size / 1024)));
+    Atomics.store(this.cell, HEAP_KIB, Math.min(2 ** 31 - 1, Math.round(process.memoryUsage().heapUsed / 1024)));
   }
 
   /** Write them if the last report is older than a second (called before each park). */

@@ -2,13 +2,11 @@
 // run init(our), and report how it ended. The kernel decides what happens next (on-exit).
 
 import { parentPort } from 'node:worker_threads';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { addrStr } from '../kernel/address.js';
 import type { WorkerInit } from './wire-protocol.js';
 import { KernelLink } from './kernel-link.js';
 import { ProcessHost } from './process-host.js';
-import { loadWasiShim, setupWasi } from './wasi.js';
+import { setupWasi } from './wasi.js';
 import { loadGlue } from './glue-loader.js';
 import { wasmLimitText, type WasmMemory } from './memory-verdict.js';
 import { MemoryGauge } from './memory-gauge.js';
@@ -46,10 +44,19 @@ async function run(init: WorkerInit): Promise<void> {
     return link.holdUntilTerminated();
   }
   link.post({ t: 'started' });
-  collectBootGarbage();
   const gauge = new MemoryGauge(init.signal, memories);
   gauge.report();
-  link.beforePark(gauge.maybeReport);
+  // the boot GC runs when the process first waits for a message: off its start path (a start
+  // is timed to its first print), and after init's own set-up garbage
+  let bootGarbage = true;
+  link.beforePark(() => {
+    if (bootGarbage) {
+      bootGarbage = false;
+      collectBootGarbage();
+      gauge.report();
+    }
+    gauge.maybeReport();
+  });
   try {
     instance.init(addrStr(init.our));
     link.post({ t: 'ended', outcome: 'returned', detail: '' });
@@ -64,21 +71,16 @@ async function run(init: WorkerInit): Promise<void> {
 }
 
 /**
- * One full GC of this worker's heap before the process runs: booting the worker, loading the
- * shim, the glue and instantiating leave garbage that an idle process would otherwise keep
- * resident (its heap sees too little allocation to collect it). Measured: ~0.7 MiB less RSS per
- * idle Rust process (docs/performance.md). `gc` is reachable only through a context created
- * after --expose-gc is set; the flag only exposes that function.
+ * One full GC of this worker's heap when its process first parks: booting the worker, loading
+ * the glue, instantiating and init's set-up leave garbage that an idle process would otherwise keep resident (its
+ * heap sees too little allocation to collect it). Measured: ~0.7 MiB less RSS per idle Rust
+ * process (docs/performance.md). `gc` is a global here because the pool set --expose-gc before
+ * starting workers (kernel/worker-pool.ts).
  */
 function collectBootGarbage(): void {
-  try {
-    setFlagsFromString('--expose-gc');
-    (runInNewContext('gc') as () => void)();
-  } catch {
-    // no gc available: the garbage stays until V8 collects it on its own
-  }
+  const { gc } = globalThis as { gc?: () => void };
+  if (typeof gc === 'function') gc();
 }
 
-// Boot ahead of need (see kernel/worker-pool.ts): load the shim, then wait for a process.
-await loadWasiShim();
+// Booted ahead of need (see kernel/worker-pool.ts): wait for a process.
 parentPort!.once('message', (init: WorkerInit) => void run(init));

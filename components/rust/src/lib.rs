@@ -389,7 +389,7 @@ unsafe fn serve(our: &str) {
                     }
                 } else if store_command(our, src, body) {
                     // handled (and answered with a request back to the sender) by store.rs
-                } else if let Some(reply) = sleep_command(body) {
+                } else if let Some(reply) = sleep_command(body).or_else(|| fs_command(body)) {
                     if rd8(req, 8) != 0 {
                         send_response(&reply, None);
                     }
@@ -453,6 +453,53 @@ unsafe fn store_command(our: &str, source: *const u8, body: &[u8]) -> bool {
 #[cfg(not(feature = "store"))]
 unsafe fn store_command(_our: &str, _source: *const u8, _body: &[u8]) -> bool {
     false
+}
+
+// ---- `fs` feature (the rust-poll-vN builds): files in TEMP_DIR through std::fs ----
+//
+// Body `fs <op> <path> [<arg>]`, path relative to TEMP_DIR (or absolute): write/append <text>,
+// read, stat, mkdir, ls, rm, rmdir, mv <to>, truncate <len>, sync. Answers the result, or
+// `err <ErrorKind> <wasi errno>`, when a response is expected. It drives the host's WASI
+// filesystem (open-at, streams, stat, read-directory, ...) the way kit-built processes do.
+
+#[cfg(feature = "fs")]
+fn fs_command(body: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let args = std::str::from_utf8(body.strip_prefix(b"fs ")?).ok()?;
+    let mut it = args.splitn(3, ' ');
+    let (op, a, b) = (it.next().unwrap_or(""), it.next().unwrap_or(""), it.next().unwrap_or(""));
+    let dir = std::env::var("TEMP_DIR").unwrap_or_default();
+    let path = |x: &str| -> std::path::PathBuf {
+        if x.starts_with('/') { x.into() } else { std::path::Path::new(&dir).join(x) }
+    };
+    let ok = |_| "ok".to_string();
+    let r: std::io::Result<String> = match op {
+        "write" => std::fs::write(path(a), b).map(ok),
+        "append" => std::fs::OpenOptions::new().append(true).create(true).open(path(a)).and_then(|mut f| f.write_all(b.as_bytes())).map(ok),
+        "read" => std::fs::read_to_string(path(a)),
+        "stat" => std::fs::metadata(path(a)).map(|m| if m.is_dir() { "dir".to_string() } else { format!("file {}", m.len()) }),
+        "mkdir" => std::fs::create_dir(path(a)).map(ok),
+        "ls" => std::fs::read_dir(path(a)).and_then(|rd| {
+            let mut names = rd.map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned())).collect::<std::io::Result<Vec<_>>>()?;
+            names.sort();
+            Ok(names.join(","))
+        }),
+        "rm" => std::fs::remove_file(path(a)).map(ok),
+        "rmdir" => std::fs::remove_dir(path(a)).map(ok),
+        "mv" => std::fs::rename(path(a), path(b)).map(ok),
+        "truncate" => std::fs::OpenOptions::new().write(true).open(path(a)).and_then(|f| f.set_len(b.parse().unwrap_or(0))).map(ok),
+        "sync" => std::fs::OpenOptions::new().write(true).open(path(a)).and_then(|f| f.sync_all()).map(ok),
+        _ => return Some(format!("err unknown fs op {op}").into_bytes()),
+    };
+    Some(match r {
+        Ok(s) => s.into_bytes(),
+        Err(e) => format!("err {:?} {}", e.kind(), e.raw_os_error().unwrap_or(-1)).into_bytes(),
+    })
+}
+
+#[cfg(not(feature = "fs"))]
+fn fs_command(_body: &[u8]) -> Option<Vec<u8>> {
+    None
 }
 
 // ---- static constructors ----
