@@ -27,6 +27,7 @@ import {
   WireError,
   type Json,
 } from './serde-json.js';
+import { fastHttpResponse, fastWsPush } from './http-fast.js';
 
 export { WireError, type Json };
 
@@ -135,6 +136,9 @@ export function actionFromValue(v: Json, gen: Generation): HttpServerAction {
 
 /** Body of a request to the module. Throws WireError where serde_json would fail. */
 export function parseHttpServerAction(body: Uint8Array, gen: Generation): HttpServerAction {
+  // one per WebSocket frame a process pushes: its compact form is read in place
+  const push = fastWsPush(body);
+  if (push) return { tag: 'WebSocketPush', channelId: push.channelId, messageType: push.messageType };
   return actionFromValue(parseJson(body), gen);
 }
 
@@ -241,10 +245,17 @@ export interface IncomingHttpRequest {
   queryParams: Iterable<[string, string]>;
 }
 
+/**
+ * UTF-8 bytes of a body built once per HTTP request or WebSocket frame: Buffer.from uses Node's
+ * pooled allocator (~0.2 µs for a 250-byte body, TextEncoder ~0.75 µs). The message codec copies
+ * bodies, so a view on the pool is safe.
+ */
+const utf8Bytes = (s: string): Uint8Array => Buffer.from(s, 'utf8');
+
 /** `HttpServerRequest::Http(IncomingHttpRequest)` */
 export function httpRequestBody(r: IncomingHttpRequest): Uint8Array {
   const addr = r.sourceSocketAddr === undefined ? 'null' : q(r.sourceSocketAddr);
-  return enc.encode(
+  return utf8Bytes(
     `{"Http":{"source_socket_addr":${addr},"method":${q(r.method)},"url":${q(r.url)},` +
       `"bound_path":${q(r.boundPath)},"headers":${mapJson(r.headers)},"url_params":${mapJson(r.urlParams)},` +
       `"query_params":${mapJson(r.queryParams)}}}`,
@@ -258,7 +269,7 @@ export function wsOpenBody(path: string, channelId: number): Uint8Array {
 
 /** `HttpServerRequest::WebSocketPush { channel_id, message_type }` */
 export function wsPushBody(channelId: number, messageType: WsMessageType): Uint8Array {
-  return enc.encode(`{"WebSocketPush":{"channel_id":${channelId},"message_type":${q(messageType)}}}`);
+  return utf8Bytes(`{"WebSocketPush":{"channel_id":${channelId},"message_type":${q(messageType)}}}`);
 }
 
 /** `HttpServerRequest::WebSocketClose(channel_id)` */
@@ -275,6 +286,8 @@ export interface HttpResponse {
 
 /** `HttpResponse { status: u16, headers: HashMap<String, String> }`. Throws WireError. */
 export function parseHttpResponse(body: Uint8Array): HttpResponse {
+  const fast = fastHttpResponse(body); // one per HTTP request: process_lib's compact form, read in place
+  if (fast) return fast;
   const f = structFields(parseJson(body), 'HttpResponse', ['status', 'headers']);
   return { status: Number(asUint(f.get('status')!, 'status', 16)), headers: asStringMap(f.get('headers')!, 'headers') };
 }
