@@ -71,7 +71,8 @@ export function isLoopbackPeer(req: IncomingMessage): boolean {
 export function hasDuplicateHost(rawHeaders: string[]): boolean {
   let seen = false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() !== 'host') continue;
+    const name = rawHeaders[i]!;
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
     if (seen) return true;
     seen = true;
   }
