@@ -274,6 +274,11 @@ function rustEcho(): string | undefined {
   return undefined;
 }
 
+/** components/build/rust-store-v1.wasm if built: the Rust storage client of sections 6 and 7 */
+function rustStore(): string | undefined {
+  return hasBuilt('rust-store-v1') ? join(BUILD, 'rust-store-v1.wasm') : undefined;
+}
+
 /** components/build/rust-echo-v0.wasm if built: sections 1 and 2 ask for a v0 component */
 function rustEchoV0(): string | undefined {
   if (process.env.BENCH_NO_RUST) return undefined;
@@ -637,8 +642,8 @@ async function main(): Promise<void> {
     ['3', sectionMessaging],
     ['4', sectionOutbound],
     ['5', sectionStart],
-    ['6', () => sectionStorageDb({ row, child, stop, alternate, settle, log, checkBudget, notes, rounds: ROUNDS, runS: RUN_S, home: sharedHome })],
-    ['7', () => sectionStorageVfs({ row, rounds: ROUNDS, work, log, settle, checkBudget, notes })],
+    ['6', () => sectionStorageDb({ row, child, stop, alternate, settle, log, checkBudget, notes, rounds: ROUNDS, runS: RUN_S, home: sharedHome, rustStore: rustStore() })],
+    ['7', () => sectionStorageVfs({ row, rounds: ROUNDS, work, log, settle, checkBudget, notes, rustStore: rustStore() })],
   ];
   for (const [id, f] of sections) {
     if (ONLY.size && !ONLY.has(id)) continue;

@@ -2,6 +2,8 @@
 // bench/target.ts. `host-db`: a node with one probe-v1 process that has opened a kv db and a
 // sqlite db; each command has the probe flood the module (send-request with expects-response,
 // `window` in flight, the same body and blob every time, responses taken through receive).
+// With `rustStore` (components/build/rust-store-v1.wasm), a Rust process of a second package
+// does the same floods (commands `<op>@rust`: components/rust/src/store.rs, `store <op> <n> <window>`).
 // `raw-db`: the same operations on the same stores called directly in this process — kv's own
 // KvStore (the kv library) and better-sqlite3 with the pragmas the module uses.
 
@@ -46,6 +48,47 @@ const OPS: Record<string, { target: string; body: unknown; blob?: string }> = {
 
 export function dbRoles(env: DbRoleEnv): Record<string, Handler> {
   const { commands } = env;
+
+  /**
+   * A Rust process (package benchrs) that opens its own kv and sqlite db `bench` (`store setup`,
+   * each answer checked), then `<op>@rust` commands: `store <op> <n> <window>`, answered by the
+   * process with `store done <op> <n> <errors>` once every response has come back through
+   * receive (each checked against the expected body and blob). Timed here, around the command.
+   */
+  async function rustStoreCommands(node: KinodeNode, wasm: string, work: string, moduleErrors: () => number): Promise<void> {
+    // vfs too: `store setup` also creates the process's vfs drive
+    const mods = ['kv:distro:sys', 'sqlite:distro:sys', 'vfs:distro:sys'];
+    const dir = await makePackage({
+      dir: join(work, 'pkg-db-rust'),
+      packageName: 'benchrs',
+      publisher: PUB,
+      witVersion: null,
+      processes: [{ name: 'rs', wasm, requestCapabilities: mods, grantCapabilities: mods }],
+    });
+    const RS = `fake.dev@rs:benchrs:${PUB}`;
+    await node.install(dir);
+    await node.waitForPrint(new RegExp(`rust echo ready ${RS.replace(/\./g, '\\.')}$`), 60000);
+    const d = node.driver();
+    const store = async (args: string, timeoutS: number): Promise<string> => {
+      const earlier = new Set(d.received);
+      await d.request(RS, `store ${args}`);
+      return (await d.waitFor((m) => !earlier.has(m) && m.source === RS && m.text.startsWith('store '), timeoutS * 1000)).text;
+    };
+    const setup = await store('setup', 30);
+    if (setup !== 'store setup ok') throw new Error(`the Rust store process: ${setup}`);
+    for (const name of Object.keys(OPS)) {
+      commands.set(`${name}@rust`, async (c) => {
+        const n = num(c, 'n');
+        const before = moduleErrors();
+        const t0 = performance.now();
+        const report = await store(`${name} ${n} ${num(c, 'window')}`, num(c, 'timeoutS'));
+        const ms = performance.now() - t0;
+        const m = /^store done \S+ (\d+) (\d+)/.exec(report);
+        if (!m || Number(m[1]) !== n) throw new Error(`the Rust store process: ${report}`);
+        return { ms, errors: Number(m[2]) + (moduleErrors() - before), ...(Number(m[2]) ? { report } : {}) };
+      });
+    }
+  }
   return {
     async 'host-db'(a) {
       // verbosity 1: the modules print every error they answer, so failed operations are counted
@@ -131,6 +174,7 @@ export function dbRoles(env: DbRoleEnv): Record<string, Handler> {
           return { ms: performance.now() - t0, errors: errors + (moduleErrors() - before) };
         });
       }
+      if (typeof a.rustStore === 'string') await rustStoreCommands(node, String(a.rustStore), String(a.work), moduleErrors);
       for (const name of Object.keys(OPS)) {
         commands.set(name, async (c) => {
           const op = OPS[name]!;

@@ -5,6 +5,8 @@
 // and 1 MiB. The host node runs in this (otherwise idle) bench process; the loop runs inside
 // the process (components/storage `vfsLoop`), so one figure is whole Write+Read pairs per
 // second as the process sees them, including both messages and both blobs crossing threads.
+// With `rustStore` (components/build/rust-store-v1.wasm) a Rust process does the same pairs with
+// send-and-await-response (components/rust/src/store.rs, `store vfs <size> <n>`): the target rows.
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +22,8 @@ export interface StorageBenchContext {
   settle(section: string, rows: Row[], e: unknown): void;
   checkBudget(): void;
   notes: string[];
+  /** components/build/rust-store-v1.wasm when built (components/rust, feature `store`) */
+  rustStore?: string;
 }
 
 const S = '7. Storage: vfs';
@@ -29,6 +33,8 @@ const SIZES: Array<[string, number]> = [
 ];
 /** each run is sized to take about this long */
 const RUN_MS = 600;
+/** a Rust-row run is cut into this many host / raw slices, alternating */
+const RUST_SLICES = 4;
 
 interface LoopResult {
   ms: number;
@@ -36,12 +42,20 @@ interface LoopResult {
 }
 
 export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
+  const rust = c.rustStore;
+  // the target rows: a Rust process (what kit builds) doing process_lib's File::write / File::read
+  const rustRows = rust
+    ? SIZES.map(([label]) =>
+        c.row(S, `Write + Read of a ${label} file, Rust process → vfs vs fs direct`, 'pairs/s', 'higher', {
+          chart: `vfs write+read ${label}, Rust`,
+          target: { kind: 'ratio-min', value: 0.5 },
+        }),
+      )
+    : [];
   const rows = SIZES.map(([label]) =>
-    c.row(S, `Write + Read of a ${label} file, process → vfs vs fs direct`, 'pairs/s', 'higher', {
-      chart: `vfs write+read ${label}`,
-      target: { kind: 'ratio-min', value: 0.5 },
-    }),
+    c.row(S, `Write + Read of a ${label} file, JS process (componentize-js) → vfs vs fs direct`, 'pairs/s', 'higher', { chart: `vfs write+read ${label}, JS` }),
   );
+  if (!rust) c.notes.push(`${S}: the Rust storage client (components/build/rust-store-v1.wasm) is not built: JS process rows only, none with a target`);
   // the same through the in-host test driver: vfs and the kernel without a process's worker and
   // component runtime (what the JS component adds for big blobs shows as the difference)
   const driverRows = SIZES.map(([label]) => c.row(S, `Write + Read of a ${label} file, in-host driver → vfs vs fs direct`, 'pairs/s', 'higher'));
@@ -55,9 +69,40 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
       witVersion: 1,
       processes: [{ name: 'app', wasm: built('storage-v1'), requestCapabilities: ['vfs:distro:sys'] }],
     });
-    node = await startNode({ home: join(c.work, 'storage-home'), port: 0, packages: [dir], print: () => {}, driver: true });
+    const mods = ['vfs:distro:sys', 'kv:distro:sys', 'sqlite:distro:sys'];
+    const rustDir = rust
+      ? await makePackage({
+          dir: join(c.work, 'storage-bench-rust'),
+          packageName: 'storage-bench-rs',
+          publisher: 'bench.os',
+          witVersion: null,
+          processes: [{ name: 'rs', wasm: rust, requestCapabilities: mods, grantCapabilities: mods }],
+        })
+      : undefined;
+    node = await startNode({ home: join(c.work, 'storage-home'), port: 0, packages: [dir, ...(rustDir ? [rustDir] : [])], print: () => {}, driver: true });
     const app = `${node.nodeName}@app:storage-bench:bench.os`;
     await node.waitForPrint(/storage ready/, 60000);
+    const RS = `${node.nodeName}@rs:storage-bench-rs:bench.os`;
+    /** `store <args>` to the Rust process; its report comes back as a request to the driver */
+    const rustStore = async (args: string, timeoutS: number): Promise<string> => {
+      const d = node!.driver();
+      const earlier = new Set(d.received);
+      await d.request(RS, `store ${args}`);
+      return (await d.waitFor((m) => !earlier.has(m) && m.source === RS && m.text.startsWith('store '), timeoutS * 1000)).text;
+    };
+    if (rust) {
+      await node.waitForPrint(/rust echo ready .*@rs:storage-bench-rs:/, 60000);
+      const setup = await rustStore('setup', 30);
+      if (setup !== 'store setup ok') throw new Error(`the Rust store process: ${setup}`);
+    }
+    /** n Write+Read pairs in the Rust process: ms from the command to its report */
+    const rustLoop = async (size: number, n: number): Promise<number> => {
+      const t0 = performance.now();
+      const report = await rustStore(`vfs ${size} ${n}`, 600);
+      const ms = performance.now() - t0;
+      if (report !== `store done vfs ${n} 0 ${size * n}`) throw new Error(`the Rust store process: ${report} (expected ${n} pairs, no errors, ${size * n} bytes read back)`);
+      return ms;
+    };
     const loop = async (path: string, size: number, n: number): Promise<LoopResult> => {
       const r = await node!.driver().request(app, { op: 'vfsLoop', path, size, n }, { expects: 600 });
       const j = r.json<{ ok?: LoopResult; err?: string }>();
@@ -98,6 +143,7 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
     for (const [i, [label, size]] of SIZES.entries()) {
       const r = rows[i]!;
       const dr = driverRows[i]!;
+      const rr = rustRows[i];
       const path = `/storage-bench:bench.os/tmp/bench-${size}.bin`;
       const file = join(rawDir, `bench-${size}.bin`);
       const bytes = new Uint8Array(size).map((_, k) => k & 255);
@@ -106,6 +152,7 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
       const hostN = Math.max(20, Math.min(20000, Math.round((RUN_MS / Math.max(hostWarm.ms, 1)) * 20)));
       const rawWarm = direct(file, bytes, 20);
       const rawN = Math.max(20, Math.min(200000, Math.round((RUN_MS / Math.max(rawWarm, 0.05)) * 20)));
+      const rustN = rr ? Math.max(20, Math.min(200000, Math.round((RUN_MS / Math.max(await rustLoop(size, 20), 0.05)) * 20))) : 0;
       for (let round = 0; round < c.rounds; round++) {
         c.checkBudget();
         const host = async (): Promise<void> => {
@@ -119,7 +166,27 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
           dr.host.push((rawN * 1000) / (await driverLoop(`/kinode-host:sys/bench/bench-${size}.bin`, bytes, rawN)));
           dr.raw.push((rawN * 1000) / direct(file, bytes, rawN));
         };
+        // the Rust row's raw figure is taken in the same slices of time: RUST_SLICES short host and
+        // raw runs alternating (the shared disk's speed swings within seconds), summed per side
+        const viaRust = async (): Promise<void> => {
+          if (!rr) return;
+          const per = Math.max(5, Math.round(rustN / RUST_SLICES));
+          let hostMs = 0;
+          let rawMs = 0;
+          for (let k = 0; k < RUST_SLICES; k++) {
+            if ((round + k) % 2 === 0) {
+              hostMs += await rustLoop(size, per);
+              rawMs += direct(file, bytes, per);
+            } else {
+              rawMs += direct(file, bytes, per);
+              hostMs += await rustLoop(size, per);
+            }
+          }
+          rr.host.push((per * RUST_SLICES * 1000) / hostMs);
+          rr.raw.push((per * RUST_SLICES * 1000) / rawMs);
+        };
         if (round % 2 === 0) {
+          await viaRust();
           await host();
           await raw();
           await viaDriver();
@@ -127,9 +194,11 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
           await viaDriver();
           await raw();
           await host();
+          await viaRust();
         }
       }
       c.log(`${S}: ${label}: host ${r.host.map((x) => x.toFixed(0)).join(', ')} pairs/s; raw ${r.raw.map((x) => x.toFixed(0)).join(', ')} pairs/s`);
+      if (rr) c.log(`${S}: ${label}: Rust ${rr.host.map((x) => x.toFixed(0)).join(', ')} pairs/s; raw ${rr.raw.map((x) => x.toFixed(0)).join(', ')} pairs/s (${rustN} pairs per run)`);
       c.log(`${S}: ${label}: driver ${dr.host.map((x) => x.toFixed(0)).join(', ')} pairs/s; raw ${dr.raw.map((x) => x.toFixed(0)).join(', ')} pairs/s`);
     }
     c.notes.push(
@@ -138,9 +207,15 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
         'The driver rows send the same two requests from the in-host test driver (no worker, no component): the gap between the two host rows ' +
         'is what the JS component (componentize-js) and the worker hop cost for the blobs. Disk times on this shared machine vary by 2-3x between runs.',
     );
+    if (rust)
+      c.notes.push(
+        `${S}: the target rows: a Rust process (components/rust, feature \`store\`) doing each pair as process_lib's File::write / File::read do ` +
+          '(send-and-await-response for the Write with the bytes as blob, then for the Read, the bytes taken with get-blob); every Read checked (length; the content once per run). ' +
+          'Timed by the test driver from its `store vfs <size> <n>` command to the process\'s report; each Rust run is cut into 4 slices alternating with 4 raw slices (the shared disk\'s speed swings within seconds), summed per side.',
+      );
     rmSync(rawDir, { recursive: true, force: true });
   } catch (e) {
-    c.settle(S, [...rows, ...driverRows], e);
+    c.settle(S, [...rustRows, ...rows, ...driverRows], e);
   } finally {
     await node?.stop();
   }

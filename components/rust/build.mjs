@@ -3,9 +3,10 @@
 // cargo (Debian's rustc-web 1.96, -Zbuild-std, wasm32-wasip1 cdylib) -> core module,
 // then jco-transpile's wasm-tools: component embed (world process-vN) + component new with the
 // WASI preview1 reactor adapter. The same crate with feature `poll` (a `sleep <ms>` command) is
-// built as rust-poll-vN, whose imports include wasi:io/poll. Outputs:
-//   components/build/cache/rust-{echo,poll}-vN-<hash>.wasm   (hash of sources, WIT, toolchain, adapter)
-//   components/build/rust-{echo,poll}-vN.wasm                (link to the current build)
+// built as rust-poll-vN, whose imports include wasi:io/poll, and with feature `store` (kv / sqlite /
+// vfs client commands, src/store.rs) as rust-store-vN. Outputs:
+//   components/build/cache/rust-{echo,poll,store}-vN-<hash>.wasm   (hash of sources, WIT, toolchain, adapter)
+//   components/build/rust-{echo,poll,store}-vN.wasm                (link to the current build)
 //   components/build/rust-target/                     (cargo target dir)
 //
 //   node components/rust/build.mjs               rebuild both
@@ -38,6 +39,9 @@ const TARGETS = [
   // the echo plus `sleep <ms>`, whose poll_oneoff makes the adapter import wasi:io/poll
   { name: 'rust-poll-v0', world: 'process-v0', iface: 'kinode:process/standard@0.8.0', wit: join(ROOT, 'wit', 'v0', 'process.wit'), features: ['poll'] },
   { name: 'rust-poll-v1', world: 'process-v1', iface: 'kinode:process/standard@1.0.0', wit: join(ROOT, 'wit', 'v1', 'process.wit'), features: ['v1', 'poll'] },
+  // the echo plus `store …` commands (src/store.rs): kv / sqlite / vfs as process_lib sends them
+  { name: 'rust-store-v0', world: 'process-v0', iface: 'kinode:process/standard@0.8.0', wit: join(ROOT, 'wit', 'v0', 'process.wit'), features: ['store'] },
+  { name: 'rust-store-v1', world: 'process-v1', iface: 'kinode:process/standard@1.0.0', wit: join(ROOT, 'wit', 'v1', 'process.wit'), features: ['v1', 'store'] },
 ];
 
 function skip(why) {

@@ -1,8 +1,9 @@
-// The main-thread handle of one process instance: its worker, its three ports (inbox, call
-// replies, outbox) and the shared cells the worker parks on. Deliveries posted before the worker
-// starts wait in the inbox port, which gives Kinode's boot gating (held, then replayed in order)
-// for free. Deliveries are batched: those made in one turn of the main thread's event loop travel
-// as one post and one wake-up (setImmediate flushes them after the message events already
+// The main-thread handle of one process instance: its worker, its two shared-memory rings
+// (deliveries in, sends out; process/ring.ts) with the inbox and outbox ports beside them for
+// what a ring cannot take, the call-replies port, and the shared cells the worker parks on.
+// Deliveries made before the worker starts wait in the in-ring (or the inbox port), which gives
+// Kinode's boot gating (held, then replayed in order) for free. Deliveries are batched: those made in one turn of the main thread's event loop travel
+// as one ring entry and one wake-up (setImmediate flushes them after the message events already
 // pending), which was most of the per-message cost.
 //
 // The mailbox is bounded (issue 11.3): what was delivered and not yet taken by the worker (posted
@@ -11,11 +12,12 @@
 // before delivering and decides what a refused sender sees (kernel.ts `mailboxFull`). The worker
 // counts the batches it takes in a shared cell, so the accounting costs no message.
 
-import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
 import { DOORBELL, SIGNAL_BYTES, TAKEN, wake } from '../process/park.js';
 import { readGauge } from '../process/memory-gauge.js';
-import { decodeOutgoing, encodeDeliveries } from '../process/message-codec.js';
+import { decodeOutgoing, encodeDeliveriesView } from '../process/message-codec.js';
+import { newRing, RingReceiver, RingSender } from '../process/ring.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
 import type { WorkerPool } from './worker-pool.js';
@@ -44,6 +46,11 @@ export class ProcessSlot {
   private readonly inbox = new MessageChannel();
   private readonly replies = new MessageChannel();
   private readonly outbox = new MessageChannel();
+  /** the shared-memory rings beside the inbox and outbox ports (process/ring.ts) */
+  private readonly inRing = newRing();
+  private readonly outRing = newRing();
+  private readonly toWorker = new RingSender(this.inRing, this.inbox.port1);
+  private readonly fromWorker = new RingReceiver(this.outRing, this.outbox.port1);
   private worker: Worker | undefined;
   private ended = false;
   private batch: Delivery[] | undefined;
@@ -117,8 +124,7 @@ export class ProcessSlot {
     if (this.ended || !batch) return;
     this.reclaim(); // keeps `posted` down to the batches still in the inbox
     this.posted.push([batch.length, bytes]);
-    const buf = encodeDeliveries(batch);
-    this.inbox.port1.postMessage(buf, [buf.buffer]);
+    this.toWorker.sendBytes(encodeDeliveriesView(batch));
     wake(this.counter);
   };
 
@@ -133,21 +139,26 @@ export class ProcessSlot {
   }
 
   start(
-    init: Omit<WorkerInit, 'signal' | 'inbox' | 'replies' | 'outbox'>,
+    init: Omit<WorkerInit, 'signal' | 'inRing' | 'outRing' | 'inbox' | 'replies' | 'outbox'>,
     onMessage: (m: WorkerToKernel) => void,
     onGone: (why: string) => void,
   ): void {
-    const data: WorkerInit = { ...init, signal: this.signal, inbox: this.inbox.port2, replies: this.replies.port2, outbox: this.outbox.port2 };
+    const data: WorkerInit = { ...init, signal: this.signal, inRing: this.inRing, outRing: this.outRing, inbox: this.inbox.port2, replies: this.replies.port2, outbox: this.outbox.port2 };
     const w = this.pool.take();
     this.worker = w;
-    const outbox = this.outbox.port1;
+    const from = this.fromWorker;
+    const drain = (): void => {
+      for (let m = from.next(); m !== undefined && !this.ended; m = from.next()) {
+        onMessage(m instanceof Uint8Array ? { t: 'send', items: decodeOutgoing(m) } : (m as WorkerToKernel));
+      }
+      // an item written to the ring but not yet in sequence (its predecessor still on its way
+      // through the port): look again on the next turn rather than wait for another doorbell
+      if (!this.ended && from.pending()) setImmediate(drain);
+    };
     w.on('message', () => {
       // the doorbell: clear first, so a post that finds the flag still set is drained below
       Atomics.store(this.counter, DOORBELL, 0);
-      for (let got = receiveMessageOnPort(outbox); got && !this.ended; got = receiveMessageOnPort(outbox)) {
-        const m = got.message as WorkerToKernel | Uint8Array;
-        onMessage(m instanceof Uint8Array ? { t: 'send', items: decodeOutgoing(m) } : m);
-      }
+      drain();
     });
     w.on('error', (e) => onGone(outOfMemory(e) ? heapLimitText(this.pool.limits.maxMemoryBytes) : `worker error: ${e.message}`));
     w.on('exit', (code) => onGone(`worker exited with code ${code}`));

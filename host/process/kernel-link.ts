@@ -3,8 +3,9 @@
 
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { Delivery, KernelMessage } from '../types.js';
-import { decodeDeliveries, encodeOutgoing } from './message-codec.js';
+import { decodeDeliveries, encodeOutgoingView } from './message-codec.js';
 import { DOORBELL, HOLD, Parking, TAKEN } from './park.js';
+import { RingReceiver, RingSender } from './ring.js';
 import type { CallReply, KernelCall, WorkerToKernel } from './wire-protocol.js';
 import { ProcessTrap } from './process-host.js';
 
@@ -16,15 +17,23 @@ export class KernelLink {
   private next = 0;
 
   private readonly cell: Int32Array;
+  private readonly in: RingReceiver;
+  private readonly out: RingSender;
+  private readonly poll: () => Uint8Array | undefined;
 
   constructor(
     signal: SharedArrayBuffer,
-    private readonly inbox: MessagePort,
+    inRing: SharedArrayBuffer,
+    outRing: SharedArrayBuffer,
+    inbox: MessagePort,
     private readonly replies: MessagePort,
-    private readonly outbox: MessagePort,
+    outbox: MessagePort,
   ) {
     this.parking = new Parking(signal);
     this.cell = new Int32Array(signal);
+    this.in = new RingReceiver(inRing, inbox);
+    this.out = new RingSender(outRing, outbox);
+    this.poll = () => this.in.next() as Uint8Array | undefined;
   }
 
   /** Run `f` each time this thread is about to park (the memory gauge). */
@@ -32,20 +41,19 @@ export class KernelLink {
     this.parking.beforePark = f;
   }
 
-  // Everything for the kernel goes to the outbox port, which the kernel does not listen on; a
-  // doorbell on parentPort makes it drain the outbox, and one is sent only when none is on its
-  // way. A burst of sends costs the main thread one event, while each message still leaves at
-  // once (nothing waits in the worker).
+  // Everything for the kernel goes into the out-ring (objects and what does not fit: its outbox
+  // port, in sequence), which the kernel does not watch; a doorbell on parentPort makes it drain
+  // them, and one is sent only when none is on its way. A burst of sends costs the main thread
+  // one event, while each message still leaves at once (nothing waits in the worker).
   post(m: WorkerToKernel): void {
-    this.outbox.postMessage(m);
-    this.ring();
+    this.out.sendObject(m);
+    this.doorbell();
   }
 
-  /** Outgoing messages, encoded (see message-codec.ts) and transferred rather than cloned. */
+  /** Outgoing messages, encoded (see message-codec.ts) and copied into the out-ring. */
   send(items: Array<Omit<KernelMessage, 'source'>>): void {
-    const buf = encodeOutgoing(items);
-    this.outbox.postMessage(buf, [buf.buffer]);
-    this.ring();
+    this.out.sendBytes(encodeOutgoingView(items));
+    this.doorbell();
   }
 
   /**
@@ -57,7 +65,7 @@ export class KernelLink {
     for (;;) Atomics.wait(this.cell, HOLD, 0);
   }
 
-  private ring(): void {
+  private doorbell(): void {
     // the kernel clears the flag before it drains: a failed exchange means a drain is to come
     if (Atomics.compareExchange(this.cell, DOORBELL, 0, 1) === 0) parentPort!.postMessage(0);
   }
@@ -74,7 +82,7 @@ export class KernelLink {
 
   nextDelivery(): Delivery {
     if (this.next >= this.queue.length) {
-      this.queue = decodeDeliveries(this.parking.take<Uint8Array>(this.inbox)!);
+      this.queue = decodeDeliveries(this.parking.takeFrom(this.poll));
       this.next = 0;
       // the batch has left the mailbox: the kernel counts it out (kernel/process-slot.ts)
       Atomics.add(this.cell, TAKEN, 1);

@@ -77,6 +77,21 @@ class Writer {
     }
     return out;
   }
+
+  /**
+   * The bytes written, as a view of the writer's buffer (no copy): valid until the next encode on
+   * this thread, for a caller that copies them at once (into a ring). The writer starts over.
+   */
+  borrow(): Uint8Array<ArrayBuffer> {
+    const out = this.buf.subarray(0, this.len);
+    this.len = 0;
+    if (this.buf.length > 1 << 20) {
+      // the view keeps the big buffer alive only as long as the caller holds it
+      this.buf = new Uint8Array(256);
+      this.view = new DataView(this.buf.buffer);
+    }
+    return out;
+  }
 }
 
 /** One writer per thread, reused: encoding is synchronous and never nested. */
@@ -279,6 +294,13 @@ export function encodeOutgoing(items: Array<Omit<KernelMessage, 'source'>>): Uin
   return w.finish();
 }
 
+/** Like encodeOutgoing, but a view valid only until the next encode (Writer.borrow). */
+export function encodeOutgoingView(items: Array<Omit<KernelMessage, 'source'>>): Uint8Array<ArrayBuffer> {
+  const w = writer;
+  for (const km of items) wOutgoing(w, km);
+  return w.borrow();
+}
+
 export function decodeOutgoing(buf: Uint8Array): Array<Omit<KernelMessage, 'source'>> {
   const r = new Reader(buf);
   const items: Array<Omit<KernelMessage, 'source'>> = [];
@@ -289,6 +311,17 @@ export function decodeOutgoing(buf: Uint8Array): Array<Omit<KernelMessage, 'sour
 // ---- kernel -> worker: a batch of deliveries
 
 export function encodeDeliveries(batch: Delivery[]): Uint8Array<ArrayBuffer> {
+  writeDeliveries(batch);
+  return writer.finish();
+}
+
+/** Like encodeDeliveries, but a view valid only until the next encode (Writer.borrow). */
+export function encodeDeliveriesView(batch: Delivery[]): Uint8Array<ArrayBuffer> {
+  writeDeliveries(batch);
+  return writer.borrow();
+}
+
+function writeDeliveries(batch: Delivery[]): void {
   const w = writer;
   for (const d of batch) {
     if (d.kind === 'message') {
@@ -304,7 +337,6 @@ export function encodeDeliveries(batch: Delivery[]): Uint8Array<ArrayBuffer> {
       wBlob(w, d.error.lazyLoadBlob);
     }
   }
-  return w.finish();
 }
 
 export function decodeDeliveries(buf: Uint8Array): Delivery[] {

@@ -1,4 +1,4 @@
-// Blocking receive for a worker: take the next message from a port, parking the thread on a
+// Blocking receive for a worker: take the next message from a port (or the inbox ring), parking the thread on a
 // shared counter while there is none. The shared Int32Array holds [counter, parked]: the kernel
 // posts first and bumps the counter second, so a post that lands between our empty check and
 // the wait changes the counter and the wait returns at once. `parked` tells the kernel whether
@@ -29,6 +29,20 @@ export class Parking {
     this.cell = new Int32Array(signal);
   }
 
+  /** The next item `poll` gives (the inbox ring, kernel-link.ts), parking while it gives none. */
+  takeFrom<T>(poll: () => T | undefined): T {
+    for (;;) {
+      const seen = Atomics.load(this.cell, COUNTER);
+      const m = poll();
+      if (m !== undefined) return m;
+      // as in take(): parked is set before Atomics.wait re-checks the counter
+      this.beforePark?.();
+      Atomics.store(this.cell, PARKED, 1);
+      Atomics.wait(this.cell, COUNTER, seen);
+      Atomics.store(this.cell, PARKED, 0);
+    }
+  }
+
   /** Next message on `port`, or undefined when `deadline` (ms since epoch) passes first. */
   take<T>(port: MessagePort, deadline?: number): T | undefined {
     for (;;) {
@@ -55,7 +69,7 @@ export class Parking {
   }
 }
 
-/** Kernel side: wake a parked worker after posting to one of its ports. */
+/** Kernel side: wake a parked worker after posting to one of its ports or writing its ring. */
 export function wake(cell: Int32Array): void {
   Atomics.add(cell, COUNTER, 1);
   if (Atomics.load(cell, PARKED) === 1) Atomics.notify(cell, COUNTER);

@@ -1,7 +1,8 @@
 // Messages between a process worker and the kernel on the main thread.
-// Worker -> kernel travel on parentPort; kernel -> worker on two MessagePorts (inbox for
-// deliveries, replies for blocking calls), each post followed by a bump of a shared counter
-// the worker parks on with Atomics.wait.
+// Worker -> kernel travel in the out-ring (or its outbox port, in sequence; ring.ts) with a
+// doorbell on parentPort; kernel -> worker deliveries in the in-ring (or its inbox port) and call
+// replies on the replies port, each followed by a bump of a shared counter the worker parks on
+// with Atomics.wait.
 
 import type { MessagePort } from 'node:worker_threads';
 import type { Address, Capability, Delivery, KernelMessage, OnExit, ProcessId } from '../types.js';
@@ -48,6 +49,10 @@ export interface WorkerInit {
   importKeys: string[];
   coreModules: Record<string, WebAssembly.Module>;
   signal: SharedArrayBuffer;
+  /** kernel -> worker deliveries (ring.ts); `inbox` takes what the ring cannot */
+  inRing: SharedArrayBuffer;
+  /** worker -> kernel sends and posts (ring.ts); `outbox` takes what the ring cannot */
+  outRing: SharedArrayBuffer;
   inbox: MessagePort;
   replies: MessagePort;
   /** worker -> kernel, drained by the kernel on a doorbell (the number 0 on parentPort) */

@@ -387,6 +387,8 @@ unsafe fn serve(our: &str) {
                         }
                         _ => print(0, "rust echo: bad flood command"),
                     }
+                } else if store_command(our, src, body) {
+                    // handled (and answered with a request back to the sender) by store.rs
                 } else if let Some(reply) = sleep_command(body) {
                     if rd8(req, 8) != 0 {
                         send_response(&reply, None);
@@ -434,6 +436,23 @@ fn sleep_command(body: &[u8]) -> Option<Vec<u8>> {
 #[cfg(not(feature = "poll"))]
 fn sleep_command(_body: &[u8]) -> Option<Vec<u8>> {
     None
+}
+
+// ---- `store` feature (the rust-store-vN builds): `store …` commands, see store.rs ----
+// (kept below the echo's code so that the default build's panic locations, and so its bytes,
+// do not change)
+
+#[cfg(feature = "store")]
+mod store;
+
+#[cfg(feature = "store")]
+unsafe fn store_command(our: &str, source: *const u8, body: &[u8]) -> bool {
+    store::command(our, source, body)
+}
+
+#[cfg(not(feature = "store"))]
+unsafe fn store_command(_our: &str, _source: *const u8, _body: &[u8]) -> bool {
+    false
 }
 
 // ---- static constructors ----

@@ -1,0 +1,177 @@
+// One direction of the link between the kernel and a process worker: a single-producer,
+// single-consumer byte ring in a SharedArrayBuffer, with a MessagePort beside it for what the
+// ring cannot take (an item larger than the ring, a full ring, or a structured object such as a
+// print or a blocking call). Items written to the ring cost one copy in and one copy out and no
+// thread hop; a port post costs a structured-clone round through Node's messaging (the
+// largest per-message cost of the local path before the ring, docs/performance.md).
+//
+// Order: every item of the stream carries a sequence number, whether it goes to the ring or to
+// the port; the reader takes them strictly in sequence, so an item that overflowed to the port
+// neither overtakes nor is overtaken by its neighbours in the ring.
+//
+// Layout of the buffer: the reader's position (head) at byte 0 and the writer's (tail) at byte 64
+// (separate cache lines: each side writes only its own), the data from byte 128. Positions are
+// free-running 32-bit counters; the data offset is the counter modulo the (power-of-two) size.
+// An entry is [length i32][sequence i32][bytes, padded to 8]; a length of -1 says "the rest up to
+// the end is unused, continue at offset 0". The writer publishes an entry with one Atomics.store
+// of the tail after writing it; the reader frees it with one store of the head after copying it.
+
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+
+/**
+ * 32 KiB per direction: a batch of 64 in-flight small messages (~150 bytes each encoded) fits about
+ * three times over; bigger items take the port. A SharedArrayBuffer's memory is zeroed (so
+ * resident) when it is created: measured +56 MiB RSS for 2,000 rings of 32 KiB, i.e. ~28 MiB for
+ * 1,000 processes (64 KiB rings: ~46 MiB; 16 KiB: ~15 MiB) against ~10 MiB per process.
+ */
+export const RING_DATA_BYTES = 32 * 1024;
+const HEAD = 0;
+const TAIL = 16;
+const DATA = 128;
+const WRAP = -1;
+
+export function newRing(dataBytes = RING_DATA_BYTES): SharedArrayBuffer {
+  if (dataBytes < 64 || (dataBytes & (dataBytes - 1)) !== 0) throw new Error(`ring size must be a power of two >= 64 (${dataBytes})`);
+  return new SharedArrayBuffer(DATA + dataBytes);
+}
+
+const pad = (n: number): number => (n + 7) & ~7;
+
+/** A port message of the stream: [sequence, payload] */
+type PortItem = [number, unknown];
+
+export class RingSender {
+  private readonly ctl: Int32Array;
+  private readonly words: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly size: number;
+  private tail: number;
+  private seq = 0;
+
+  constructor(sab: SharedArrayBuffer, private readonly port: MessagePort) {
+    this.ctl = new Int32Array(sab, 0, DATA / 4);
+    this.size = sab.byteLength - DATA;
+    this.words = new Int32Array(sab, DATA, this.size / 4);
+    this.bytes = new Uint8Array(sab, DATA, this.size);
+    this.tail = Atomics.load(this.ctl, TAIL);
+  }
+
+  /**
+   * Send `b` as the next item: into the ring (copied; `b` may be reused by the caller at once) or,
+   * when it does not fit now, copied out and transferred over the port.
+   */
+  sendBytes(b: Uint8Array): void {
+    const seq = this.seq;
+    this.seq = (seq + 1) | 0;
+    if (this.write(b, seq)) return;
+    const own = b.slice();
+    this.port.postMessage([seq, own] satisfies PortItem, [own.buffer]);
+  }
+
+  /** Send a structured object (always over the port), in sequence with the bytes items. */
+  sendObject(m: unknown): void {
+    const seq = this.seq;
+    this.seq = (seq + 1) | 0;
+    this.port.postMessage([seq, m] satisfies PortItem);
+  }
+
+  private write(b: Uint8Array, seq: number): boolean {
+    const need = 8 + pad(b.length);
+    const size = this.size;
+    if (need > size) return false;
+    let tail = this.tail;
+    let pos = tail & (size - 1);
+    const free = size - ((tail - Atomics.load(this.ctl, HEAD)) >>> 0);
+    const toEnd = size - pos;
+    const skip = need > toEnd ? toEnd : 0;
+    if (skip + need > free) return false;
+    if (skip) {
+      this.words[pos >> 2] = WRAP;
+      tail = (tail + skip) | 0;
+      pos = 0;
+    }
+    this.words[pos >> 2] = b.length;
+    this.words[(pos >> 2) + 1] = seq;
+    this.bytes.set(b, pos + 8);
+    this.tail = (tail + need) | 0;
+    Atomics.store(this.ctl, TAIL, this.tail);
+    return true;
+  }
+}
+
+export class RingReceiver {
+  private readonly ctl: Int32Array;
+  private readonly words: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly size: number;
+  private head: number;
+  private expect = 0;
+  /** a port item taken ahead of its turn (at most one: the port itself is in order) */
+  private early: PortItem | undefined;
+
+  constructor(sab: SharedArrayBuffer, private readonly port: MessagePort) {
+    this.ctl = new Int32Array(sab, 0, DATA / 4);
+    this.size = sab.byteLength - DATA;
+    this.words = new Int32Array(sab, DATA, this.size / 4);
+    this.bytes = new Uint8Array(sab, DATA, this.size);
+    this.head = Atomics.load(this.ctl, HEAD);
+  }
+
+  /**
+   * The next item in sequence, or undefined when it has not arrived. Bytes from the ring are a
+   * fresh copy (the slot is reused once the head moves); bytes from the port arrive as the
+   * Uint8Array that was transferred; objects as they were posted.
+   */
+  next(): unknown {
+    const want = this.expect;
+    const early = this.early;
+    if (early !== undefined && early[0] === want) {
+      this.early = undefined;
+      this.expect = (want + 1) | 0;
+      return early[1];
+    }
+    let got = this.fromRing(want);
+    if (got !== undefined) return got;
+    if (early !== undefined) return undefined; // the wanted item is in the ring and not visible yet
+    const m = receiveMessageOnPort(this.port);
+    if (m === undefined) return undefined;
+    const item = m.message as PortItem;
+    if (item[0] === want) {
+      this.expect = (want + 1) | 0;
+      return item[1];
+    }
+    this.early = item;
+    // the port item is later than the wanted one, so the wanted one was written to the ring first
+    got = this.fromRing(want);
+    return got;
+  }
+
+  /** True when something is waiting (in the ring or taken early from the port). */
+  pending(): boolean {
+    return this.early !== undefined || Atomics.load(this.ctl, TAIL) !== this.head;
+  }
+
+  private fromRing(want: number): Uint8Array | undefined {
+    const tail = Atomics.load(this.ctl, TAIL);
+    let head = this.head;
+    if (tail === head) return undefined;
+    const size = this.size;
+    let pos = head & (size - 1);
+    if (this.words[pos >> 2] === WRAP) {
+      head = (head + (size - pos)) | 0;
+      pos = 0;
+      this.head = head;
+      if (tail === head) {
+        Atomics.store(this.ctl, HEAD, head);
+        return undefined;
+      }
+    }
+    if (this.words[(pos >> 2) + 1] !== want) return undefined;
+    const len = this.words[pos >> 2]!;
+    const out = this.bytes.slice(pos + 8, pos + 8 + len);
+    this.head = (head + 8 + pad(len)) | 0;
+    Atomics.store(this.ctl, HEAD, this.head);
+    this.expect = (want + 1) | 0;
+    return out;
+  }
+}
