@@ -4,7 +4,9 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootNode, cleanupTempDirs, cmd, makePackage } from './helpers.js';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootNode, cleanupTempDirs, cmd, makePackage, tempDir } from './helpers.js';
 
 after(() => cleanupTempDirs());
 
@@ -42,6 +44,50 @@ describe('--max-process-memory', () => {
       // the node and its other processes keep running
       assert.equal(node.kernel.has({ processName: 'hog', packageName: 'limits', publisherNode: 'test.os' }), false);
       assert.deepEqual(await cmd(node, 'fake.dev@steady:limits:test.os', { op: 'getOnExit' }), 'None');
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it('a second node on the same home (modules compiled from the cached component) applies its own cap, both generations', async () => {
+    // the first node transpiles under a roomy cap; the second finds the transpile cache on disk
+    // and compiles the core modules from the component's own bytes (meta.json `cores`), with
+    // the memory section rewritten in place for its own, smaller cap
+    const home = tempDir('kh-home-');
+    const pkg = (name: string) =>
+      makePackage({
+        packageName: name,
+        publisher: 'test.os',
+        witVersion: null,
+        processes: [
+          { name: 'hog', wasm: 'probe-v1' },
+          { name: 'steady', wasm: 'probe-v0' },
+        ],
+      });
+    const first = await bootNode({ home, packages: [await pkg('warm1')], verbosity: 0, maxProcessMemoryBytes: 256 * MiB });
+    try {
+      for (const p of ['hog', 'steady']) await first.waitForPrint(new RegExp(`probe ready fake\\.dev@${p}:warm1:test\\.os`), 60000);
+    } finally {
+      await first.stop();
+    }
+    const cacheDir = join(home, 'cache', 'components');
+    const metas = readdirSync(cacheDir).map((d) => join(cacheDir, d, 'meta.json')).filter((m) => existsSync(m));
+    assert.equal(metas.length, 2);
+    for (const m of metas) assert.ok(Object.keys((JSON.parse(readFileSync(m, 'utf8')) as { cores: object }).cores).length > 0, m);
+
+    const node = await bootNode({ home, packages: [await pkg('warm2')], verbosity: 0, maxProcessMemoryBytes: 64 * MiB });
+    try {
+      for (const p of ['hog', 'steady']) await node.waitForPrint(new RegExp(`probe ready fake\\.dev@${p}:warm2:test\\.os`), 60000);
+      const hog = 'fake.dev@hog:warm2:test.os';
+      const blob = { bytes: new Uint8Array(8 * MiB).fill(0x61) };
+      const ended = /process fake\.dev@hog:warm2:test\.os ended with error/;
+      for (let i = 0; i < 16 && !node.prints.some((l) => ended.test(l)); i++) {
+        await node.driver().request(hog, 'keep this', { blob });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const line = await node.waitForPrint(ended, 60000);
+      assert.match(line, /exceeded the process memory limit \(--max-process-memory 64 MiB\): wasm memory \d+(\.\d)? MiB/);
+      assert.deepEqual(await cmd(node, 'fake.dev@steady:warm2:test.os', { op: 'getOnExit' }), 'None');
     } finally {
       await node.stop();
     }

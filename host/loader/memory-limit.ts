@@ -33,13 +33,20 @@ function writeU32(v: number, out: number[]): void {
 /** Pages of the cap (at least one). */
 export const capPages = (maxBytes: number): number => Math.max(1, Math.floor(maxBytes / PAGE));
 
+/** The memory section of a module and what replaces it: bytes [start, end) become `section`. */
+interface MemoryPatch {
+  start: number;
+  end: number;
+  section: Uint8Array;
+}
+
 /**
- * The module with each defined 32-bit, unshared memory limited to `maxPages` (or its initial
- * size, if larger: such a module then cannot grow at all). Unchanged bytes when there is nothing
- * to limit; bytes it cannot parse are returned unchanged for the compiler to judge.
+ * The rewritten memory section (each defined 32-bit, unshared memory limited to `maxPages`, or
+ * to its initial size if larger: such a module then cannot grow at all), or undefined when
+ * there is nothing to limit or the bytes do not parse (the compiler judges them).
  */
-export function limitMemories(bytes: Uint8Array, maxPages: number): Uint8Array {
-  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) return bytes;
+function memoryPatch(bytes: Uint8Array, maxPages: number): MemoryPatch | undefined {
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) return undefined;
   try {
     let at = 8;
     while (at < bytes.length) {
@@ -55,7 +62,7 @@ export function limitMemories(bytes: Uint8Array, maxPages: number): Uint8Array {
       writeU32(count, body);
       for (; count > 0; count--) {
         const flags = bytes[p++]!;
-        if (flags !== 0 && flags !== 1) return bytes; // shared or 64-bit: not ours to touch
+        if (flags !== 0 && flags !== 1) return undefined; // shared or 64-bit: not ours to touch
         let min: number;
         [min, p] = readU32(bytes, p);
         let max: number | undefined;
@@ -65,18 +72,48 @@ export function limitMemories(bytes: Uint8Array, maxPages: number): Uint8Array {
         writeU32(min, body);
         writeU32(limit, body);
       }
-      if (p !== end) return bytes;
+      if (p !== end) return undefined;
       const head: number[] = [MEMORY_SECTION];
       writeU32(body.length, head);
-      const out = new Uint8Array(at + head.length + body.length + (bytes.length - end));
-      out.set(bytes.subarray(0, at), 0);
-      out.set(head, at);
-      out.set(body, at + head.length);
-      out.set(bytes.subarray(end), at + head.length + body.length);
-      return out;
+      return { start: at, end, section: Uint8Array.from([...head, ...body]) };
     }
   } catch {
     // malformed: compile the original and let WebAssembly report it
   }
-  return bytes;
+  return undefined;
+}
+
+/**
+ * The module with each defined 32-bit, unshared memory limited to `maxPages` (or its initial
+ * size, if larger: such a module then cannot grow at all). Unchanged bytes when there is nothing
+ * to limit; bytes it cannot parse are returned unchanged for the compiler to judge.
+ */
+export function limitMemories(bytes: Uint8Array, maxPages: number): Uint8Array {
+  const patch = memoryPatch(bytes, maxPages);
+  if (!patch) return bytes;
+  const { start, end, section } = patch;
+  const out = new Uint8Array(start + section.length + (bytes.length - end));
+  out.set(bytes.subarray(0, start), 0);
+  out.set(section, start);
+  out.set(bytes.subarray(end), start + section.length);
+  return out;
+}
+
+/**
+ * limitMemories without copying the module: `buf` holds the module at `at` (the bytes before it
+ * are room), and the memory section is rewritten where it is, the few bytes in front of it
+ * moved by the difference in size. For a 12 MB SpiderMonkey module a copy is a fresh 12 MB that
+ * must be faulted in, a large part of its compile time on some machines. Returns the module's
+ * bytes (a view of `buf`); falls back to limitMemories when the room does not suffice.
+ */
+export function limitMemoriesInPlace(buf: Uint8Array, at: number, maxPages: number): Uint8Array {
+  const module = buf.subarray(at);
+  const patch = memoryPatch(module, maxPages);
+  if (!patch) return module;
+  const { start, end, section } = patch;
+  const newAt = at - (section.length - (end - start));
+  if (newAt < 0) return limitMemories(module, maxPages);
+  buf.copyWithin(newAt, at, at + start); // memmove: the prefix (header and sections before memory)
+  buf.set(section, newAt + start);
+  return buf.subarray(newAt);
 }

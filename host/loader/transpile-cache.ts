@@ -12,7 +12,8 @@ import type { Generation } from '../types.js';
 import { componentImportNames, NotAComponentError } from './component-imports.js';
 import { unversioned, WASI_INTERFACES } from './wasi-interfaces.js';
 import { patchGlue } from './glue-patch.js';
-import { capPages, limitMemories } from './memory-limit.js';
+import { capPages } from './memory-limit.js';
+import { compileCoreModules, coreRanges, type CoreRanges } from './core-modules.js';
 
 export interface PreparedComponent {
   hash: string;
@@ -43,7 +44,10 @@ export class TranspileCache {
     private readonly limits: { maxMemoryBytes?: number } = {},
   ) {}
 
-  /** `label` names the file in error messages. */
+  /**
+   * `label` names the file in error messages. `bytes` are consumed: compiling may rewrite parts
+   * of them in place (core-modules.ts), so the caller must not use them afterwards.
+   */
   prepare(bytes: Uint8Array, expected: Generation, label: string): Promise<PreparedComponent> {
     const hash = createHash('sha256').update(bytes).digest('hex');
     const key = `${hash}:${expected}`;
@@ -65,15 +69,11 @@ export class TranspileCache {
       await this.transpileInto(bytes, dir, label);
       transpiled = true;
     }
-    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { imports: string[]; exports: string[] };
+    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { imports: string[]; exports: string[]; cores?: CoreRanges };
     if (!meta.exports.includes('init')) throw new ComponentLoadError(`${label}: component does not export init`);
-    const coreModules: Record<string, WebAssembly.Module> = {};
-    for (const f of await readdir(dir)) {
-      if (!f.endsWith('.wasm')) continue;
-      const bytes = await readFile(join(dir, f));
-      const max = this.limits.maxMemoryBytes;
-      coreModules[f] = await WebAssembly.compile(max === undefined ? bytes : limitMemories(bytes, capPages(max)));
-    }
+    const wasmFiles = (await readdir(dir)).filter((f) => f.endsWith('.wasm'));
+    const max = this.limits.maxMemoryBytes;
+    const coreModules = await compileCoreModules(dir, wasmFiles, bytes, meta.cores, max === undefined ? undefined : capPages(max));
     return { hash, generation: expected, jsPath, importKeys: meta.imports, coreModules, transpiled };
   }
 
@@ -95,7 +95,9 @@ export class TranspileCache {
       }
     }
     const exports = result.exports.map(([name]) => name);
-    await writeFile(join(tmp, 'meta.json'), JSON.stringify({ imports: result.imports, exports }));
+    // where the core modules lie in the component: a warm start compiles them from its bytes
+    const cores = coreRanges(bytes, Object.fromEntries(Object.entries(result.files).filter(([n]) => n.endsWith('.wasm'))));
+    await writeFile(join(tmp, 'meta.json'), JSON.stringify({ imports: result.imports, exports, cores }));
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
   }

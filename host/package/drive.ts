@@ -33,7 +33,7 @@ export class Drive {
     const p = this.hostPath(drivePath);
     if (!p) return undefined;
     try {
-      return new Uint8Array(await readFile(p));
+      return ownedBytes(await readFile(p));
     } catch {
       return undefined;
     }
@@ -53,4 +53,14 @@ export class Drive {
       return undefined;
     }
   }
+}
+
+/**
+ * A Buffer from readFile as a plain Uint8Array: a view when the Buffer owns its whole
+ * ArrayBuffer (any file past Node's small-buffer pool), a copy otherwise. `new Uint8Array(buf)`
+ * always copies, and for a 12 MB component that fresh copy cost more than the read itself
+ * (docs/performance.md, JS start).
+ */
+export function ownedBytes(b: Buffer): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer, 0, b.byteLength) : new Uint8Array(b);
 }

@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import yauzl from 'yauzl';
 import { ManifestError, parseMetadata, type PackageMetadata } from './manifest.js';
+import { ownedBytes } from './drive.js';
 
 export interface PackageSource {
   metadata: PackageMetadata;
@@ -53,7 +54,7 @@ async function readTree(root: string): Promise<Map<string, Uint8Array>> {
     for (const ent of await readdir(dir, { withFileTypes: true })) {
       const full = join(dir, ent.name);
       if (ent.isDirectory()) await walk(full);
-      else if (ent.isFile()) files.set(relative(root, full).split('\\').join('/'), new Uint8Array(await readFile(full)));
+      else if (ent.isFile()) files.set(relative(root, full).split('\\').join('/'), ownedBytes(await readFile(full)));
     }
   };
   await walk(root);
@@ -63,7 +64,7 @@ async function readTree(root: string): Promise<Map<string, Uint8Array>> {
 async function readZip(path: string): Promise<PackageSource> {
   const m = /^([^:]+):([^:]+)\.zip$/.exec(basename(path));
   if (!m) throw new ManifestError(`${path}: a package zip must be named <package>:<publisher>.zip`);
-  const zip = new Uint8Array(await readFile(path));
+  const zip = ownedBytes(await readFile(path));
   const files = await unzipBytes(zip, path);
   // no metadata.json inside a kit zip: the world comes from the components themselves
   return { metadata: { packageName: m[1]!, publisher: m[2]!, witVersion: undefined }, files, label: path, zip };
