@@ -152,6 +152,22 @@ describe('requests to processes', () => {
     assert.throws(() => parseHttpResponse(enc('not json')));
   });
 
+  it('the compact forms process_lib writes (read in place) and any other spelling read the same', () => {
+    const same = (compact: string, other: string, read: (b: Uint8Array) => unknown): void =>
+      assert.deepEqual(read(enc(compact)), read(enc(other)));
+    same('{"status":200,"headers":{"Content-Type":"text/plain"}}', '{ "headers": {"Content-Type" : "text/plain"}, "status": 200 }', parseHttpResponse);
+    same('{"status":404,"headers":{}}', '[404, {}]', parseHttpResponse);
+    same('{"status":200,"headers":{"x":"\u00e9"}}', '{"status":200,"headers":{"x":"é"}}', parseHttpResponse);
+    for (const gen of [0, 1] as const) {
+      const read = (b: Uint8Array) => parseHttpServerAction(b, gen);
+      same('{"WebSocketPush":{"channel_id":7,"message_type":"Binary"}}', '{"WebSocketPush":{"message_type":"Binary","channel_id":7}}', read);
+      same('{"WebSocketPush":{"channel_id":0,"message_type":"Text"}}', '{"WebSocketPush":[0,"Text"]}', read);
+    }
+    assert.throws(() => parseHttpResponse(enc('{"status":0200,"headers":{}}')));
+    assert.throws(() => parseHttpResponse(enc('{"status":200,"headers":{}}}')));
+    assert.throws(() => parseHttpServerAction(enc('{"WebSocketPush":{"channel_id":7,"message_type":"Binary"}} x'), 1));
+  });
+
   it('login and RPC bodies', () => {
     assert.deepEqual(parseLoginInfo(enc('{"password":"pw"}')), { password: 'pw', passwordHash: undefined, subdomain: undefined });
     assert.deepEqual(parseLoginInfo(enc('{"password_hash":"0xab","subdomain":null}')), { password: undefined, passwordHash: '0xab', subdomain: undefined });

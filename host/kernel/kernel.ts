@@ -110,6 +110,11 @@ export class Kernel {
   private readonly limits: ProcessLimits;
   /** set only while an observer listens (the homepage's live view) */
   private tap: MessageTap | undefined;
+  /**
+   * Messaging-capability answers per sender key and target text, forgotten on every change of
+   * the capability store: the check builds a capability and its key text twice per HTTP request.
+   */
+  private readonly allowed = new Map<string, Map<string, boolean>>();
   /** the read-only view handed to modules */
   readonly observer: KernelObserver = {
     processes: () =>
@@ -131,7 +136,10 @@ export class Kernel {
   constructor(private readonly opts: KernelOptions) {
     this.node = opts.nodeName;
     this.pool = new WorkerPool(1, { maxMemoryBytes: opts.maxProcessMemoryBytes });
-    this.caps = new CapabilityStore(() => opts.onPersistNeeded());
+    this.caps = new CapabilityStore(() => {
+      this.allowed.clear();
+      opts.onPersistNeeded();
+    });
     this.limits = {
       maxPerPackage: opts.limits?.maxPerPackage ?? DEFAULT_PROCESS_LIMITS.maxPerPackage,
       maxTotal: opts.limits?.maxTotal ?? DEFAULT_PROCESS_LIMITS.maxTotal,
@@ -592,6 +600,20 @@ export class Kernel {
     return this.caps.has(holder, this.messagingCap(v0)) || this.caps.has(holder, this.messagingCap(v1));
   }
 
+  /** holdsMessagingCap, remembered until the capability store changes. */
+  private mayMessage(holder: string, targetText: string, target: ProcessId, moduleEntry: ModuleEntry | undefined): boolean {
+    let forHolder = this.allowed.get(holder);
+    const known = forHolder?.get(targetText);
+    if (known !== undefined) return known;
+    const yes = this.holdsMessagingCap(holder, target, moduleEntry);
+    if (!forHolder) {
+      if (this.allowed.size >= 10_000) this.allowed.clear(); // bounded; refilled on demand
+      this.allowed.set(holder, (forHolder = new Map()));
+    }
+    if (forHolder.size < 10_000) forHolder.set(targetText, yes);
+    return yes;
+  }
+
   private senderName(from: Sender): string {
     return from.kind === 'process' ? from.rec.key : from.entry.key;
   }
@@ -629,7 +651,7 @@ export class Kernel {
     const targetPublic = rec ? rec.public : moduleEntry!.module.public;
     const exempt =
       CAP_EXEMPT.has(sourceText) || (from.kind === 'module' && from.entry.capExempt) || targetPublic;
-    if (!exempt && !this.holdsMessagingCap(sourceKey, km.target.process, moduleEntry)) {
+    if (!exempt && !this.mayMessage(sourceKey, targetText, km.target.process, moduleEntry)) {
       this.print(0, `event loop: process ${sourceText} doesn't have capability to message process ${targetText}`);
       this.throwTimeout(km, from);
       return;

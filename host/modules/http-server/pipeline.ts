@@ -94,7 +94,8 @@ export function streamBody(req: IncomingMessage): BodySource {
 interface Pending {
   kind: 'http' | 'rpc';
   res: ServerResponse;
-  timer: NodeJS.Timeout;
+  /** performance.now() at which it is answered 408 */
+  deadline: number;
 }
 
 export interface PipelineOptions {
@@ -116,31 +117,80 @@ export function randomU64(): bigint {
   return ids.take();
 }
 
-export class HttpPipeline {
-  private readonly pending = new Map<bigint, Pending>();
-  private readonly loginLimiter = new LoginLimiter();
+const EMPTY_BODY = Buffer.alloc(0);
 
-  constructor(private readonly o: PipelineOptions) {}
+/** What the route lookup found for a request, carried through the steps after it. */
+interface Routed {
+  binding: HttpBinding;
+  app: ProcessId;
+  urlParams: Array<[string, string]>;
+  headers: Map<string, string>;
+  qp: Map<string, string>;
+  /** the Host header, `localhost` when absent */
+  authority: string;
+  originalPath: string;
+  method: string;
+}
+
+/**
+ * No request body without Content-Length or Transfer-Encoding (RFC 9112 §6.3), nor with a
+ * Content-Length of 0: such a request (every GET) is forwarded at once, without waiting for the
+ * stream's end. Read from rawHeaders: `req.headers` builds an object on first use.
+ */
+function hasNoBody(rawHeaders: string[]): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      if (rawHeaders[i + 1]!.trim() !== '0') return false;
+    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      return false;
+    }
+  }
+  return true;
+}
+
+export class HttpPipeline {
+  /**
+   * Requests waiting for a process's answer, in the order they were sent. Every entry waits the
+   * same `requestTimeoutMs`, so insertion order is deadline order: one timer, armed for the
+   * oldest entry, answers 408s (a timer per request cost ~4 µs of the kernel thread each).
+   */
+  private readonly pending = new Map<bigint, Pending>();
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private readonly loginLimiter = new LoginLimiter();
+  /** seconds put in `expects-response` of forwarded requests (the runtime's 15) */
+  private readonly expectsSecs: bigint;
+
+  constructor(private readonly o: PipelineOptions) {
+    this.expectsSecs = BigInt(Math.max(1, Math.ceil(o.requestTimeoutMs / 1000)));
+  }
 
   get inflight(): number {
     return this.pending.size;
   }
 
-  /** Seconds put in `expects-response` of forwarded requests (the runtime's 15). */
-  private get expectsSecs(): bigint {
-    return BigInt(Math.max(1, Math.ceil(this.o.requestTimeoutMs / 1000)));
+  /**
+   * Handle one request; never throws (errors become 500). Without `body`, the request stream is
+   * read. A request without a body to an unauthenticated binding runs synchronously to the
+   * message to the process: no promise, no stream listener.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, body?: BodySource): void {
+    try {
+      const p = this.run(req, res, body);
+      if (p instanceof Promise) p.catch((e: unknown) => this.failed(req, res, e));
+    } catch (e) {
+      this.failed(req, res, e);
+    }
   }
 
-  /** Handle one request; never throws (errors become 500). */
-  handle(req: IncomingMessage, res: ServerResponse, body: BodySource = streamBody(req)): void {
-    this.run(req, res, body).catch((e: unknown) => {
-      this.o.print(0, `http-server: error handling ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}`);
-      if (!res.headersSent && !res.destroyed) reply(res, 500);
-      else res.destroy();
-    });
+  private failed(req: IncomingMessage, res: ServerResponse, e: unknown): void {
+    this.o.print(0, `http-server: error handling ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}`);
+    if (!res.headersSent && !res.destroyed) reply(res, 500);
+    else res.destroy();
   }
 
-  private async run(req: IncomingMessage, res: ServerResponse, body: BodySource): Promise<void> {
+  /** The pipeline up to authentication; a promise only where something is awaited. */
+  private run(req: IncomingMessage, res: ServerResponse, body: BodySource | undefined): Promise<void> | void {
     const { path: rawPath, query } = splitTarget(req.url);
     const originalPath = normalizePath(rawPath);
     const method = req.method ?? 'GET';
@@ -149,7 +199,7 @@ export class HttpPipeline {
 
     if (rawPath === '/login' || rawPath === '/login/') {
       if (method === 'GET') return replyHtml(res, 200, this.o.loginHtml);
-      if (method === 'POST') return this.login(req, res, body, query);
+      if (method === 'POST') return this.login(req, res, body ?? streamBody(req), query);
     }
     if (rawPath === LOGIN_SCRIPT_PATH && method === 'GET') {
       res.statusCode = 200;
@@ -170,42 +220,75 @@ export class HttpPipeline {
     const authority = authorityOf(headers);
     const qp = queryParams(query);
 
-    if (binding.authenticated) {
-      const auth = this.o.auth();
-      if (!auth) return reply(res, 503);
-      if (binding.secureSubdomain !== undefined) {
-        const label = hostnameOf(authority).split('.')[0] ?? '';
-        if (label === '') return replyText(res, 401, 'attempted to access secure subdomain without host');
-        if (label !== binding.secureSubdomain) {
-          const qs = qp.size > 0 ? `?${[...qp].map(([k, v]) => `${k}=${v}`).join('&')}` : '';
-          const proto = headers.get('x-forwarded-proto') || 'http';
-          res.statusCode = 307;
-          setHeaderSafe(res, 'location', `${proto}://${binding.secureSubdomain}.${authority}${originalPath}${qs}`);
-          res.end();
-          return;
-        }
-        if (!(await auth.valid(headers.get('cookie') ?? '', pidStr(app)))) return replyHtml(res, 200, this.o.loginHtml);
-      } else if (!(await auth.valid(headers.get('cookie') ?? '', undefined))) {
-        return replyHtml(res, 200, this.o.loginHtml);
-      }
-    }
+    const r: Routed = { binding, app, urlParams: match.params, headers, qp, authority, originalPath, method };
+    if (binding.authenticated) return this.authenticate(req, res, body, r);
+    return this.afterAuth(req, res, body, r);
+  }
 
+  private async authenticate(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: BodySource | undefined,
+    r: Routed,
+  ): Promise<void> {
+    const { binding, headers, qp, authority } = r;
+    const auth = this.o.auth();
+    if (!auth) return reply(res, 503);
+    if (binding.secureSubdomain !== undefined) {
+      const label = hostnameOf(authority).split('.')[0] ?? '';
+      if (label === '') return replyText(res, 401, 'attempted to access secure subdomain without host');
+      if (label !== binding.secureSubdomain) {
+        const qs = qp.size > 0 ? `?${[...qp].map(([k, v]) => `${k}=${v}`).join('&')}` : '';
+        const proto = headers.get('x-forwarded-proto') || 'http';
+        res.statusCode = 307;
+        setHeaderSafe(res, 'location', `${proto}://${binding.secureSubdomain}.${authority}${r.originalPath}${qs}`);
+        res.end();
+        return;
+      }
+      if (!(await auth.valid(headers.get('cookie') ?? '', pidStr(r.app)))) return replyHtml(res, 200, this.o.loginHtml);
+    } else if (!(await auth.valid(headers.get('cookie') ?? '', undefined))) {
+      return replyHtml(res, 200, this.o.loginHtml);
+    }
+    return this.afterAuth(req, res, body, r);
+  }
+
+  /** local_only, static content, the body, then the message to the process. */
+  private afterAuth(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: BodySource | undefined,
+    r: Routed,
+  ): Promise<void> | void {
+    const binding = r.binding;
     if (binding.localOnly && !isLoopbackPeer(req)) return reply(res, 403);
 
-    if (method === 'GET' && binding.staticContent) {
+    if (r.method === 'GET' && binding.staticContent) {
       res.statusCode = 200;
       setHeaderSafe(res, 'content-type', binding.staticContent.mime ?? 'text/plain');
       res.end(Buffer.from(binding.staticContent.bytes));
       return;
     }
 
+    if (body === undefined && hasNoBody(req.rawHeaders)) {
+      if (binding.rpc) return this.rpc(res, EMPTY_BODY);
+      return this.forward(req, res, r, EMPTY_BODY);
+    }
+    return this.withBody(req, res, body ?? streamBody(req), r);
+  }
+
+  private async withBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: BodySource,
+    r: Routed,
+  ): Promise<void> {
     if (!(await this.admitBody(req, res))) return;
     const got = await body(this.o.maxBodyBytes);
     if (got.kind === 'aborted') return void res.destroy();
     if (got.kind === 'too-large') return tooLarge(req, res);
 
-    if (binding.rpc) return this.rpc(res, got.bytes);
-    this.forward(req, res, binding, app, match.params, headers, qp, authority, originalPath, method, got.bytes);
+    if (r.binding.rpc) return this.rpc(res, got.bytes);
+    this.forward(req, res, r, got.bytes);
   }
 
   /**
@@ -242,14 +325,7 @@ export class HttpPipeline {
   private forward(
     req: IncomingMessage,
     res: ServerResponse,
-    binding: HttpBinding,
-    app: ProcessId,
-    urlParams: Array<[string, string]>,
-    headers: Map<string, string>,
-    qp: Map<string, string>,
-    authority: string,
-    originalPath: string,
-    method: string,
+    r: Routed,
     bytes: Buffer,
   ): void {
     const ctx = this.o.ctx();
@@ -257,17 +333,17 @@ export class HttpPipeline {
     const id = randomU64();
     const reqBody = httpRequestBody({
       sourceSocketAddr: peerSocketAddr(req),
-      method,
-      url: `http://${hostnameOf(authority)}${originalPath}`,
-      boundPath: binding.path,
-      headers,
-      urlParams,
-      queryParams: qp,
+      method: r.method,
+      url: `http://${hostnameOf(r.authority)}${r.originalPath}`,
+      boundPath: r.binding.path,
+      headers: r.headers,
+      urlParams: r.urlParams,
+      queryParams: r.qp,
     });
     this.wait(id, 'http', res);
     ctx.send({
       id,
-      target: { node: ctx.node, process: app },
+      target: { node: ctx.node, process: r.app },
       message: {
         tag: 'request',
         val: { inherit: false, expectsResponse: this.expectsSecs, body: reqBody, metadata: undefined, capabilities: [] },
@@ -283,20 +359,31 @@ export class HttpPipeline {
     if (p) {
       if (p.res !== res) return;
       this.pending.delete(id);
-      clearTimeout(p.timer);
     }
     if (!res.headersSent) res.setHeader('Retry-After', '1');
     reply(res, 503);
   }
 
   private wait(id: bigint, kind: Pending['kind'], res: ServerResponse): void {
-    const timer = setTimeout(() => {
-      if (this.pending.get(id)?.res !== res) return;
-      this.pending.delete(id);
-      reply(res, 408);
-    }, this.o.requestTimeoutMs);
-    this.pending.set(id, { kind, res, timer });
+    this.pending.delete(id); // a reused id goes to the back, keeping deadline order
+    this.pending.set(id, { kind, res, deadline: performance.now() + this.o.requestTimeoutMs });
+    if (this.timeoutTimer === undefined) this.timeoutTimer = setTimeout(this.expire, this.o.requestTimeoutMs);
   }
+
+  /** 408 for every request past its deadline; the timer is armed again for the oldest left. */
+  private readonly expire = (): void => {
+    this.timeoutTimer = undefined;
+    const now = performance.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) {
+        // timers run on the loop's cached clock and may fire a little early: at least 1 ms
+        this.timeoutTimer = setTimeout(this.expire, Math.max(1, Math.ceil(p.deadline - now)));
+        return;
+      }
+      this.pending.delete(id);
+      reply(p.res, 408);
+    }
+  };
 
   /** A Response from a process: the answer to a forwarded request, if one with its id waits. */
   onResponse(km: KernelMessage): boolean {
@@ -304,7 +391,6 @@ export class HttpPipeline {
     const p = this.pending.get(km.id);
     if (!p) return false;
     this.pending.delete(km.id);
-    clearTimeout(p.timer);
     const response = km.message.val[0];
     if (p.res.destroyed || p.res.writableEnded) return true;
     if (p.kind === 'rpc') {
@@ -328,16 +414,13 @@ export class HttpPipeline {
       return true;
     }
     const res = p.res;
-    res.statusCode = parsed.status;
-    res.setHeader('content-type', 'application/octet-stream');
-    for (const [name, value] of parsed.headers) {
-      const lower = name.toLowerCase();
-      // the body's length is ours to state
-      if (lower === 'content-length' || lower === 'transfer-encoding') continue;
-      setHeaderSafe(res, lower, Buffer.from(value, 'utf8').toString('latin1'));
-    }
+    // one writeHead with a flat list (no header object, no per-header validate + setHeader),
+    // then one end with a view on the blob, not a copy
     const blob = km.lazyLoadBlob?.bytes;
-    // a view on the blob, not a copy
+    const list = responseHeaders(parsed.headers);
+    // what Node adds itself when end() sends the headers: a length, unless no body may follow
+    if (mayHaveBody(res.req.method, parsed.status)) list.push('Content-Length', String(blob ? blob.byteLength : 0));
+    res.writeHead(parsed.status, list);
     res.end(blob ? Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength) : undefined);
     return true;
   }
@@ -434,8 +517,9 @@ export class HttpPipeline {
 
   /** Node shutdown: forget waiting requests (their sockets are closed by the node). */
   stop(): void {
+    clearTimeout(this.timeoutTimer);
+    this.timeoutTimer = undefined;
     for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
       if (!p.res.writableEnded) p.res.destroy();
     }
     this.pending.clear();
@@ -443,6 +527,36 @@ export class HttpPipeline {
 }
 
 const isBase64 = (s: string): boolean => s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
+
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/; // what Node's validateHeaderName accepts
+const BAD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/; // what validateHeaderValue refuses
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * A process's response headers as writeHead's flat list: names lowercased, `application/
+ * octet-stream` unless the process names a content type, the body's length left to Node
+ * (content-length and transfer-encoding dropped), a repeated name (in another case) keeping
+ * the first one's place and the last value, values sent as their UTF-8 bytes, invalid names
+ * or values skipped as the runtime does — what setHeader one by one did.
+ */
+function responseHeaders(headers: Array<[string, string]>): string[] {
+  const out = ['content-type', 'application/octet-stream'];
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-length' || lower === 'transfer-encoding') continue;
+    const v = NON_ASCII.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+    if (!TOKEN.test(lower) || BAD_VALUE_CHAR.test(v)) continue;
+    let i = 0;
+    while (i < out.length && out[i] !== lower) i += 2;
+    if (i < out.length) out[i + 1] = v;
+    else out.push(lower, v);
+  }
+  return out;
+}
+
+/** Node sends no body (and states no length) for HEAD, 1xx, 204 and 304. */
+const mayHaveBody = (method: string | undefined, status: number): boolean =>
+  method !== 'HEAD' && status !== 204 && status !== 304 && (status < 100 || status > 199);
 
 function setHeaderSafe(res: ServerResponse, name: string, value: string): void {
   try {

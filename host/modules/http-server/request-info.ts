@@ -41,12 +41,21 @@ function peerIp(req: IncomingMessage): string | undefined {
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
+/** the peer text, kept on the socket: every request of a keep-alive connection asks for it */
+const PEER = Symbol('kinode-peer-socket-addr');
+type WithPeer = { [PEER]?: string | null };
+
 /** Rust's `SocketAddr` display of the peer: `1.2.3.4:5` or `[::1]:5`; undefined if unknown. */
 export function peerSocketAddr(req: IncomingMessage): string | undefined {
+  const socket = req.socket as typeof req.socket & WithPeer;
+  const known = socket[PEER];
+  if (known !== undefined) return known ?? undefined;
   const ip = peerIp(req);
   const port = req.socket.remotePort;
-  if (ip === undefined || port === undefined) return undefined;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  const text = ip === undefined || port === undefined ? undefined : ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  // unknown is not kept: an address may still become known (it never changes once it is)
+  if (text !== undefined) socket[PEER] = text;
+  return text;
 }
 
 export function isLoopbackPeer(req: IncomingMessage): boolean {
@@ -62,7 +71,8 @@ export function isLoopbackPeer(req: IncomingMessage): boolean {
 export function hasDuplicateHost(rawHeaders: string[]): boolean {
   let seen = false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() !== 'host') continue;
+    const name = rawHeaders[i]!;
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
     if (seen) return true;
     seen = true;
   }

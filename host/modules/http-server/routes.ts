@@ -209,6 +209,7 @@ export class RouteTable<T> {
     }
     if (!best) return undefined;
     const found: { e: Entry<T>; m: RegExpExecArray } = best;
+    if (found.e.paramNames.length === 0) return { value: found.e.value, pattern: found.e.pattern, params: [] };
     const params = new Map<string, string>();
     found.e.paramNames.forEach((name, i) => {
       if (name !== '') params.set(name, found.m[i + 1]!);

@@ -32,6 +32,8 @@ interface Channel {
   pushable: boolean;
   /** tell the unfinished-message watch that a message or control frame arrived */
   messageDone: () => void;
+  /** the WebSocketPush body per frame type, built once (the codec copies bodies, never changes them) */
+  pushBodies: Partial<Record<WsMessageType, Uint8Array>>;
 }
 
 /** `--ws-send-buffer` default: bytes queued to one client before it counts as not reading */
@@ -167,7 +169,7 @@ export class WsServer {
       this.o.print(1, `http-server: websocket ${id}: message not finished in time, closing`);
       closeHard(ws, 1008, 'message not finished in time');
     });
-    const ch: Channel = { id, owner: app, ownerKey: pidStr(app), ws, extension, pushable: true, messageDone: watch.messageDone };
+    const ch: Channel = { id, owner: app, ownerKey: pidStr(app), ws, extension, pushable: true, messageDone: watch.messageDone, pushBodies: {} };
     this.channels.set(id, ch);
     this.o.print(2, `http-server: new websocket connection to ${ch.ownerKey} with id ${id}`);
     this.request(app, wsOpenBody(path, id));
@@ -205,7 +207,7 @@ export class WsServer {
   private frame(ch: Channel, type: WsMessageType, payload: Buffer): void {
     ch.messageDone();
     const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.length);
-    const body = wsPushBody(ch.id, type);
+    const body = (ch.pushBodies[type] ??= wsPushBody(ch.id, type));
     if (!ch.extension) {
       this.request(ch.owner, body, { mime: undefined, bytes });
       return;

@@ -1,0 +1,101 @@
+// Fast readers for the two http-server bodies that cross the kernel thread once per HTTP request
+// or WebSocket frame, in the exact compact form serde_json (process_lib) writes them:
+//   {"status":200,"headers":{"Content-Type":"text/plain"}}
+//   {"WebSocketPush":{"channel_id":123,"message_type":"Binary"}}
+// They read the bytes in place (no UTF-8 decode, no JSON tree) and answer undefined for anything
+// else — whitespace, escapes, non-ASCII, other field orders, duplicate keys — so the strict
+// serde_json reader (http-server.ts) still decides every other case, with the same result.
+
+const enum C {
+  QUOTE = 0x22,
+  COMMA = 0x2c,
+  COLON = 0x3a,
+  LBRACE = 0x7b,
+  RBRACE = 0x7d,
+  BACKSLASH = 0x5c,
+  ZERO = 0x30,
+  NINE = 0x39,
+}
+
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const STATUS = ascii('{"status":');
+const HEADERS = ascii(',"headers":{');
+const PUSH = ascii('{"WebSocketPush":{"channel_id":');
+const MESSAGE_TYPE = ascii(',"message_type":"');
+
+function startsAt(b: Uint8Array, at: number, lit: Uint8Array): boolean {
+  if (at + lit.length > b.length) return false;
+  for (let i = 0; i < lit.length; i++) if (b[at + i] !== lit[i]) return false;
+  return true;
+}
+
+/** Digits at `at` (no sign, no leading zero unless alone): [value, end] or undefined. */
+function uintAt(b: Uint8Array, at: number, maxDigits: number): [number, number] | undefined {
+  let i = at;
+  let v = 0;
+  while (i < b.length && b[i]! >= C.ZERO && b[i]! <= C.NINE && i - at < maxDigits) v = v * 10 + (b[i++]! - C.ZERO);
+  if (i === at || (b[at] === C.ZERO && i - at > 1)) return undefined;
+  if (i < b.length && b[i]! >= C.ZERO && b[i]! <= C.NINE) return undefined; // too many digits
+  return [v, i];
+}
+
+/** A JSON string of printable ASCII without escapes at `at` (on its opening quote): [text, end]. */
+function plainStringAt(b: Uint8Array, at: number): [string, number] | undefined {
+  if (b[at] !== C.QUOTE) return undefined;
+  let i = at + 1;
+  for (; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === C.QUOTE) break;
+    if (c < 0x20 || c > 0x7e || c === C.BACKSLASH) return undefined;
+  }
+  if (i >= b.length) return undefined;
+  let s = '';
+  // short strings: building them char by char is cheaper than a decoder call
+  for (let k = at + 1; k < i; k++) s += String.fromCharCode(b[k]!);
+  return [s, i + 1];
+}
+
+/** `HttpResponse` in process_lib's compact form, or undefined (then the strict reader decides). */
+export function fastHttpResponse(b: Uint8Array): { status: number; headers: Array<[string, string]> } | undefined {
+  if (!startsAt(b, 0, STATUS)) return undefined;
+  const st = uintAt(b, STATUS.length, 5);
+  if (!st || st[0] > 0xffff) return undefined;
+  let at = st[1];
+  if (!startsAt(b, at, HEADERS)) return undefined;
+  at += HEADERS.length;
+  const headers: Array<[string, string]> = [];
+  if (b[at] !== C.RBRACE) {
+    for (;;) {
+      const k = plainStringAt(b, at);
+      if (!k || b[k[1]] !== C.COLON) return undefined;
+      const v = plainStringAt(b, k[1] + 1);
+      if (!v) return undefined;
+      for (const [name] of headers) if (name === k[0]) return undefined; // duplicate key: strict reader
+      headers.push([k[0], v[0]]);
+      at = v[1];
+      if (b[at] === C.COMMA) {
+        at++;
+        continue;
+      }
+      break;
+    }
+  }
+  if (b[at] !== C.RBRACE || b[at + 1] !== C.RBRACE || at + 2 !== b.length) return undefined;
+  return { status: st[0], headers };
+}
+
+const WS_TYPES = ['Text', 'Binary', 'Ping', 'Pong', 'Close'] as const;
+
+/** `WebSocketPush { channel_id, message_type }` in compact form, or undefined. */
+export function fastWsPush(b: Uint8Array): { channelId: number; messageType: (typeof WS_TYPES)[number] } | undefined {
+  if (!startsAt(b, 0, PUSH)) return undefined;
+  const id = uintAt(b, PUSH.length, 10);
+  if (!id || id[0] > 0xffffffff) return undefined;
+  const at = id[1];
+  if (!startsAt(b, at, MESSAGE_TYPE)) return undefined;
+  const s = plainStringAt(b, at + MESSAGE_TYPE.length - 1);
+  if (!s) return undefined;
+  const t = WS_TYPES.find((x) => x === s[0]);
+  if (t === undefined || b[s[1]] !== C.RBRACE || b[s[1] + 1] !== C.RBRACE || s[1] + 2 !== b.length) return undefined;
+  return { channelId: id[0], messageType: t };
+}
