@@ -42,6 +42,9 @@ function exposeGcToWorkers(): void {
   }
 }
 
+/** how long after a spare is taken its replacement starts booting */
+const REFILL_DELAY_MS = 150;
+
 export interface PoolLimits {
   /** the JS heap (old generation) limit of every worker; V8's default when undefined */
   maxMemoryBytes?: number | undefined;
@@ -50,6 +53,7 @@ export interface PoolLimits {
 export class WorkerPool {
   private readonly spares: Worker[] = [];
   private stopped = false;
+  private refill: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly size = 1,
@@ -78,12 +82,21 @@ export class WorkerPool {
     const w = this.spares.shift() ?? this.spawn();
     w.removeAllListeners('error');
     w.ref();
-    if (!this.stopped) setImmediate(() => this.fill());
+    // the replacement boots a little later: booting at once (~100 ms of CPU) competed with the
+    // start it was taken for, on the same cores (docs/performance.md §8)
+    if (!this.stopped && !this.refill) {
+      this.refill = setTimeout(() => {
+        this.refill = undefined;
+        this.fill();
+      }, REFILL_DELAY_MS);
+      this.refill.unref();
+    }
     return w;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.refill);
     await Promise.all(this.spares.splice(0).map((w) => w.terminate()));
   }
 }
