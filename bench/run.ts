@@ -607,6 +607,21 @@ async function manyIdle(S: string, rust: string, memR: Row | undefined, rssRow: 
     } finally {
       await stop(c);
     }
+    // the raw side: the same number of bare worker_threads started at once in a plain Node
+    checkBudget();
+    const w = await child('manyRaw', { n: MANY_N });
+    try {
+      const r = await w.call<{ n: number; answeredMs: number; rss0: number; rss1: number }>('measure', {}, 900000);
+      rssRow.raw.push(r.rss1 / 2 ** 30);
+      timeRow.raw.push(r.answeredMs / 1000);
+      notes.push(
+        `${S}: ${rssRow.name}, raw column: ${r.n} bare worker_threads (each posts once and idles) started at once in a plain Node process; all had answered after ` +
+          `${fmt(r.answeredMs / 1000)} s; RSS ${fmt(r.rss0 / 2 ** 20)} MiB before, ${fmt(r.rss1 / 2 ** 20)} MiB after (${fmt((r.rss1 - r.rss0) / r.n / 2 ** 20)} MiB per thread). ` +
+          'This is what Node alone costs for that many threads here: the floor of one worker thread per process. One measurement.',
+      );
+    } finally {
+      await stop(w);
+    }
   });
   if (rssRow.unavailable) timeRow.unavailable = rssRow.unavailable;
 }

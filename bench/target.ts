@@ -475,6 +475,39 @@ const roles: Record<string, Handler> = {
   },
 };
 
+/**
+ * The raw side of the "many idle processes" row: N bare worker_threads started at once (as a node
+ * starts a package's processes), each answering one message; the time until all answered and the
+ * RSS after GC. What Node itself costs for N threads on this machine.
+ */
+roles.manyRaw = async (a) => {
+  const n = num(a, 'n');
+  const workers: Worker[] = [];
+  cleanups.push(async () => {
+    for (const w of workers) await w.terminate();
+  });
+  commands.set('measure', async () => {
+    await sleep(500);
+    gc();
+    const rss0 = process.memoryUsage().rss;
+    const t0 = performance.now();
+    const answered: Array<Promise<void>> = [];
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(new URL('./raw-worker.js', import.meta.url), { workerData: { mode: 'idle' } });
+      workers.push(w);
+      answered.push(new Promise<void>((r) => w.once('message', () => r())));
+    }
+    await Promise.all(answered);
+    const answeredMs = performance.now() - t0;
+    await sleep(500);
+    gc();
+    await sleep(100);
+    gc();
+    return { n, answeredMs, rss0, rss1: process.memoryUsage().rss };
+  });
+  return {};
+};
+
 roles.alone = async () => {
   commands.set('run', async (c) => {
     const mode = str(c, 'mode');
