@@ -14,9 +14,9 @@ import type {
   ProcessId,
   Request,
 } from '../types.js';
-import { addrStr, IdSource, isKimapSafe, isWellFormedPid, MESSAGING, NETWORK, packageStr, parseProcessId, pidStr } from './address.js';
+import { addrStr, IdSource, isKimapSafe, isWellFormedPid, NETWORK, packageStr, parseProcessId, pidStr } from './address.js';
 import { CapabilityStore } from './capabilities.js';
-import { ReceivedCaps } from './received-caps.js';
+import { CapabilityGate } from './capability-gate.js';
 import { isSystemProcessName } from './system-names.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
 import type { KernelObserver, MessageTap } from './observer.js';
@@ -103,18 +103,13 @@ export class Kernel {
   private readonly ids = new IdSource();
   private stopping = false;
   private readonly pool: WorkerPool;
-  /** caps that arrived on messages delivered to each process (what save-capabilities may store) */
-  private readonly received = new ReceivedCaps();
   /** missing system modules already named in a print (each once; the name set is finite) */
   private readonly missingModulesPrinted = new Set<string>();
   private readonly limits: ProcessLimits;
   /** set only while an observer listens (the homepage's live view) */
   private tap: MessageTap | undefined;
-  /**
-   * Messaging-capability answers per sender key and target text, forgotten on every change of
-   * the capability store: the check builds a capability and its key text twice per HTTP request.
-   */
-  private readonly allowed = new Map<string, Map<string, boolean>>();
+  /** messaging checks, attached caps, save-capabilities */
+  private readonly gate: CapabilityGate;
   /** the read-only view handed to modules */
   readonly observer: KernelObserver = {
     processes: () =>
@@ -137,9 +132,10 @@ export class Kernel {
     this.node = opts.nodeName;
     this.pool = new WorkerPool(1, { maxMemoryBytes: opts.maxProcessMemoryBytes });
     this.caps = new CapabilityStore(() => {
-      this.allowed.clear();
+      this.gate.storeChanged();
       opts.onPersistNeeded();
     });
+    this.gate = new CapabilityGate(this.caps, this.node);
     this.limits = {
       maxPerPackage: opts.limits?.maxPerPackage ?? DEFAULT_PROCESS_LIMITS.maxPerPackage,
       maxTotal: opts.limits?.maxTotal ?? DEFAULT_PROCESS_LIMITS.maxTotal,
@@ -154,7 +150,7 @@ export class Kernel {
   }
 
   private messagingCap(pid: ProcessId): Capability {
-    return { issuer: this.addr(pid), params: MESSAGING };
+    return this.gate.messagingCap(pid);
   }
 
   print(verbosity: number, line: string): void {
@@ -338,10 +334,9 @@ export class Kernel {
     rec.running = false;
     void rec.slot.terminate();
     this.timers.clear(rec.key);
-    this.received.forget(rec.key);
+    this.gate.forget(rec.key, revoke ? addrStr(this.addr(rec.pid)) : undefined);
     if (revoke) {
       this.caps.revokeIssuedBy(addrStr(this.addr(rec.pid)));
-      this.received.forgetIssuedBy(addrStr(this.addr(rec.pid)));
       this.caps.clear(rec.key);
     }
     for (const l of this.exitListeners) l(rec.pid);
@@ -526,7 +521,7 @@ export class Kernel {
       source: this.addr(rec.pid),
       target: this.resolveOur(item.target),
       rsvp: item.rsvp,
-      message: this.filterAttachedCaps(rec, item.message),
+      message: this.gate.filterAttached(rec.key, addrStr(this.addr(rec.pid)), item.message),
       lazyLoadBlob: item.lazyLoadBlob,
     };
     if (km.message.tag === 'request' && km.message.val.expectsResponse !== undefined) {
@@ -535,37 +530,12 @@ export class Kernel {
     this.route(km, { kind: 'process', rec });
   }
 
-  /**
-   * save-capabilities (issue 11.1): a process may store only capabilities it already holds, that
-   * it issued itself, or that arrived attached to a message delivered to it (attached caps were
-   * already filtered to those their sender holds). Anything else is refused with a print; the
-   * runtime stores whatever it is given.
-   */
   private saveCaps(rec: ProcessRecord, caps: Capability[]): void {
-    const own = addrStr(this.addr(rec.pid));
-    const ok: Capability[] = [];
-    const refused: Capability[] = [];
-    for (const c of caps) {
-      if (addrStr(c.issuer) === own || this.caps.has(rec.key, c) || this.received.has(rec.key, c)) ok.push(c);
-      else refused.push(c);
-    }
-    this.caps.add(rec.key, ok);
+    const refused = this.gate.save(rec.key, addrStr(this.addr(rec.pid)), caps);
     if (refused.length > 0) {
       const list = refused.map((c) => `${addrStr(c.issuer)} ${c.params}`).join(', ');
       this.print(0, `kernel: process ${rec.key} may not save capabilities it was never given; refused: ${list}`);
     }
-  }
-
-  /** Attached capabilities survive only if the sender holds them or issued them. */
-  private filterAttachedCaps(rec: ProcessRecord, message: Message): Message {
-    const caps = message.tag === 'request' ? message.val.capabilities : message.val[0].capabilities;
-    if (caps.length === 0) return message;
-    const own = addrStr(this.addr(rec.pid));
-    const kept = caps.filter((c) => addrStr(c.issuer) === own || this.caps.has(rec.key, c));
-    if (kept.length === caps.length) return message;
-    return message.tag === 'request'
-      ? { tag: 'request', val: { ...message.val, capabilities: kept } }
-      : { tag: 'response', val: [{ ...message.val[0], capabilities: kept }, message.val[1]] };
   }
 
   /** The expects-response timer fired: the error keeps the target as the process passed it. */
@@ -592,26 +562,6 @@ export class Kernel {
       id: km.id,
       error: { kind, target: km.target, message: km.message, lazyLoadBlob: km.lazyLoadBlob },
     });
-  }
-
-  private holdsMessagingCap(holder: string, target: ProcessId, moduleEntry: ModuleEntry | undefined): boolean {
-    if (!moduleEntry) return this.caps.has(holder, this.messagingCap(target));
-    const { v0, v1 } = moduleEntry.pids;
-    return this.caps.has(holder, this.messagingCap(v0)) || this.caps.has(holder, this.messagingCap(v1));
-  }
-
-  /** holdsMessagingCap, remembered until the capability store changes. */
-  private mayMessage(holder: string, targetText: string, target: ProcessId, moduleEntry: ModuleEntry | undefined): boolean {
-    let forHolder = this.allowed.get(holder);
-    const known = forHolder?.get(targetText);
-    if (known !== undefined) return known;
-    const yes = this.holdsMessagingCap(holder, target, moduleEntry);
-    if (!forHolder) {
-      if (this.allowed.size >= 10_000) this.allowed.clear(); // bounded; refilled on demand
-      this.allowed.set(holder, (forHolder = new Map()));
-    }
-    if (forHolder.size < 10_000) forHolder.set(targetText, yes);
-    return yes;
   }
 
   private senderName(from: Sender): string {
@@ -651,7 +601,7 @@ export class Kernel {
     const targetPublic = rec ? rec.public : moduleEntry!.module.public;
     const exempt =
       CAP_EXEMPT.has(sourceText) || (from.kind === 'module' && from.entry.capExempt) || targetPublic;
-    if (!exempt && !this.mayMessage(sourceKey, targetText, km.target.process, moduleEntry)) {
+    if (!exempt && !this.gate.mayMessage(sourceKey, targetText, km.target.process, moduleEntry?.pids)) {
       this.print(0, `event loop: process ${sourceText} doesn't have capability to message process ${targetText}`);
       this.throwTimeout(km, from);
       return;
@@ -665,8 +615,7 @@ export class Kernel {
         rec.slot.refused = 0;
       }
       if (km.message.tag === 'response') this.timers.take(rec.key, km.id);
-      const attached = km.message.tag === 'request' ? km.message.val.capabilities : km.message.val[0].capabilities;
-      this.received.note(rec.key, attached);
+      this.gate.delivered(rec.key, km.message);
       rec.slot.deliver(d);
       return;
     }
