@@ -155,8 +155,14 @@ async function sectionHttp(): Promise<void> {
       row(S, name, 'p99 ms', 'lower', c === 50 ? { target: { kind: 'ratio-max', value: 2 } } : {}),
     ];
   });
+  // the floor of one thread per process: raw node:http relaying each request through a worker
+  const relayName = '50 connections, raw node:http relaying each request through one worker thread';
+  const relayRps = row(S, relayName, 'req/s', 'higher');
+  const relayP99 = row(S, relayName, 'p99 ms', 'lower');
+  rs.push(relayRps, relayP99);
   let host: Child | undefined;
   let raw: Child | undefined;
+  let relay: Child | undefined;
   try {
     const rustV0 = rustEchoV0();
     log(`${S}: starting the host (${rustV0 ? 'Rust echo v0' : 'probe-v0 `demo`'} bound to / via http_server) and raw node:http`);
@@ -172,11 +178,16 @@ async function sectionHttp(): Promise<void> {
     const body = await probe.text();
     if (probe.status !== 200) throw new Error(`host answered ${probe.status}`);
     raw = await child('raw-http', { body, contentType: probe.headers.get('content-type') ?? 'text/plain' });
+    relay = await child('raw-http', { body, contentType: probe.headers.get('content-type') ?? 'text/plain', relay: true });
     const rawUrl = String(raw.info.url);
     const check = await (await fetch(rawUrl)).text();
     if (check !== body) throw new Error('raw server body differs from the host one');
     notes.push(`${S}: both answer GET with 200, Content-Type text/plain and the same ${Buffer.byteLength(body)}-byte body; autocannon ${SECONDS} s per run, keep-alive, no pipelining`);
-    for (const url of [hostUrl, rawUrl]) await autocannon({ url, connections: 10, duration: 0.5 }); // warm-up
+    for (const url of [hostUrl, rawUrl, String(relay.info.url)]) await autocannon({ url, connections: 10, duration: 0.5 }); // warm-up
+    notes.push(
+      `${S}: the "relaying" rows: raw node:http that hands each request (id, method, url) to one worker thread over a MessagePort and writes the worker's answer (the same body) when it comes back; ` +
+        'their host column is that relay, their raw column the plain server in the same round. No Kinode, no JSON, no component: one thread crossing each way per request, the least a host with one thread per process does.',
+    );
     const cpu = new Map<number, { host: CpuPair; raw: CpuPair }>();
     const errs: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -203,6 +214,19 @@ async function sectionHttp(): Promise<void> {
         };
         await alternate(round, one('host'), one('raw'));
       }
+      checkBudget();
+      const relayOne = (side: 'host' | 'raw') => async () => {
+        const lat: number[] = [];
+        const inst = autocannon({ url: String((side === 'host' ? relay! : raw!).info.url), connections: 50, duration: SECONDS, timeout: 10 });
+        inst.on('response', (_client, status, _bytes, ms) => {
+          if (status >= 200 && status < 300 && lat.length < 5_000_000) lat.push(ms);
+        });
+        const res = await inst;
+        if (res.errors || res.non2xx || res.timeouts) errs.push(`relay ${side}: ${res.errors} errors, ${res.timeouts} timeouts, ${res.non2xx} non-2xx`);
+        relayRps[side].push(res.requests.total / res.duration);
+        relayP99[side].push(percentile(lat, 99));
+      };
+      await alternate(round, relayOne('host'), relayOne('raw'));
       log(`${S}: round ${round + 1}/${ROUNDS} done`);
     }
     if (errs.length) notes.push(`${S}: errors seen: ${errs.join('; ')}`);
@@ -210,7 +234,7 @@ async function sectionHttp(): Promise<void> {
   } catch (e) {
     settle(S, rs, e);
   } finally {
-    await stop(host, raw);
+    await stop(host, raw, relay);
   }
 }
 
@@ -223,14 +247,23 @@ async function sectionWs(): Promise<void> {
     const name = `${c} client${c > 1 ? 's' : ''}`;
     return [row(S, name, 'msgs/s', 'higher', { chart: `WebSocket echo, ${name}`, target: { kind: 'ratio-min', value: 0.6 } }), row(S, name, 'p99 RTT ms', 'lower')];
   });
+  const relayName = '20 clients, raw `ws` relaying each frame through one worker thread';
+  const relayRate = row(S, relayName, 'msgs/s', 'higher');
+  const relayP99 = row(S, relayName, 'p99 RTT ms', 'lower');
+  rs.push(relayRate, relayP99);
   let host: Child | undefined;
   let raw: Child | undefined;
+  let relay: Child | undefined;
   try {
     const rustV0 = rustEchoV0();
     if (!rustV0 && !hasBuilt('servers-v0')) throw new Error('no WebSocket echo component: components/build/servers-v0.wasm is not built');
     log(`${S}: starting the host (${rustV0 ? 'Rust echo v0' : 'components/servers `echo`, servers-v0'}) and a raw \`ws\` echo server`);
     host = await child('host-ws', { home: sharedHome, ...(rustV0 ? { rustWasm: rustV0 } : {}) });
     raw = await child('raw-ws');
+    relay = await child('raw-ws', { relay: true });
+    notes.push(
+      `${S}: the "relaying" rows: a raw \`ws\` server that hands each frame to one worker thread over a MessagePort and sends the worker's copy back; host column = that relay, raw column = the plain echo in the same round (the floor of one thread per process, as in section 1).`,
+    );
     notes.push(
       `${S}: each client sends a 32-byte binary frame and waits for its echo before the next (closed loop), ${SECONDS} s per run. ` +
         (rustV0
@@ -239,7 +272,7 @@ async function sectionWs(): Promise<void> {
             'per frame at verbosity 0, so every frame also costs two print messages to the kernel — part of the host figure.'),
     );
     const target = (c: Child) => ({ url: String(c.info.url), greeting: c.info.greeting === true });
-    for (const c of [host, raw]) await wsLoad(target(c).url, 1, 300, target(c).greeting); // warm-up
+    for (const c of [host, raw, relay]) await wsLoad(target(c).url, 1, 300, target(c).greeting); // warm-up
     const cpu = new Map<number, { host: CpuPair; raw: CpuPair }>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, c] of levels.entries()) {
@@ -255,13 +288,21 @@ async function sectionWs(): Promise<void> {
         };
         await alternate(round, one('host'), one('raw'));
       }
+      checkBudget();
+      const relayOne = (side: 'host' | 'raw') => async () => {
+        const t = target(side === 'host' ? relay! : raw!);
+        const res = await wsLoad(t.url, 20, SECONDS * 1000, t.greeting);
+        relayRate[side].push(res.rate);
+        relayP99[side].push(percentile(res.rtts, 99));
+      };
+      await alternate(round, relayOne('host'), relayOne('raw'));
       log(`${S}: round ${round + 1}/${ROUNDS} done`);
     }
     for (const [c, acc] of cpu) notes.push(cpuNote(`${S}, ${c} client${c > 1 ? 's' : ''}`, acc.host, acc.raw, 'ws client'));
   } catch (e) {
     settle(S, rs, e);
   } finally {
-    await stop(host, raw);
+    await stop(host, raw, relay);
   }
 }
 

@@ -3,11 +3,11 @@
 // (bench/run.ts) sends {id, cmd, args} over IPC and gets {id, ok, value | error} back.
 // Every child answers `cpu` (its CPU time, all threads) and `stop`.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { startNode, type KinodeNode, type NodeOptions } from '../host/node.js';
 import { built, hasBuilt, makePackage, sleep, type CpuSample } from './common.js';
 import { runAlone } from './alone.js';
@@ -84,6 +84,18 @@ async function rustServe(node: KinodeNode, addr: string): Promise<void> {
 
 // ---------------------------------------------------------------- roles
 
+/** A worker thread running `code` (with `parentPort` and the bytes `b` in scope), ended at cleanup. */
+function relayWorker(code: string, b: Uint8Array): Worker {
+  const w = new Worker(`const { parentPort, workerData } = require('node:worker_threads'); const b = Buffer.from(workerData); ${code}`, {
+    eval: true,
+    workerData: b,
+  });
+  cleanups.push(async () => {
+    await w.terminate();
+  });
+  return w;
+}
+
 const roles: Record<string, Handler> = {
   /** the Rust echo (v0, `serve-http`) bound to `/` through http-server; the probe-v0 `demo` without it */
   async 'host-http'(a) {
@@ -106,14 +118,35 @@ const roles: Record<string, Handler> = {
     return { url: `http://127.0.0.1:${node.port}/demo:benchhttp:${PUB}` };
   },
 
-  /** node:http answering what the demo answers */
+  /**
+   * node:http answering what the demo answers; with `relay`, each request goes to one worker
+   * thread and its answer comes back (MessagePort both ways) before the main thread writes it:
+   * the least any host with one thread per process must do per request
+   */
   async 'raw-http'(a) {
     const body = Buffer.from(str(a, 'body'));
     const contentType = str(a, 'contentType');
-    const server = createServer((_req, res) => {
-      res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.length });
-      res.end(body);
-    });
+    const answer = (res: ServerResponse, b: Uint8Array) => {
+      res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': b.length });
+      res.end(b);
+    };
+    let handler = (_req: IncomingMessage, res: ServerResponse) => answer(res, body);
+    if (a.relay === true) {
+      const relay = relayWorker(`parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, body: b }));`, body);
+      const waiting = new Map<number, ServerResponse>();
+      let next = 0;
+      relay.on('message', (m: { id: number; body: Uint8Array }) => {
+        const res = waiting.get(m.id);
+        waiting.delete(m.id);
+        if (res) answer(res, m.body);
+      });
+      handler = (req, res) => {
+        const id = next++;
+        waiting.set(id, res);
+        relay.postMessage({ id, method: req.method, url: req.url });
+      };
+    }
+    const server = createServer(handler);
     const port = await listen(server);
     cleanups.push(() => {
       server.closeAllConnections();
@@ -140,11 +173,24 @@ const roles: Record<string, Handler> = {
     return { url: `ws://127.0.0.1:${node.port}/echo:benchws:${PUB}/ws`, greeting: !rust };
   },
 
-  /** a `ws` server echoing every frame as it came */
-  async 'raw-ws'() {
+  /** a `ws` server echoing every frame as it came; with `relay`, through one worker thread (see raw-http) */
+  async 'raw-ws'(a) {
     const server = createServer();
     const wss = new WebSocketServer({ server, perMessageDeflate: false });
-    wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary })));
+    if (a.relay === true) {
+      const relay = relayWorker(`parentPort.on('message', (m) => parentPort.postMessage(m));`, Buffer.alloc(0));
+      const sockets = new Map<number, WebSocket>();
+      let next = 0;
+      relay.on('message', (m: { id: number; data: Buffer }) => sockets.get(m.id)?.send(m.data, { binary: true }));
+      wss.on('connection', (ws) => {
+        const id = next++;
+        sockets.set(id, ws);
+        ws.on('close', () => sockets.delete(id));
+        ws.on('message', (data) => relay.postMessage({ id, data }));
+      });
+    } else {
+      wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary })));
+    }
     const port = await listen(server);
     cleanups.push(() => {
       for (const c of wss.clients) c.terminate();
