@@ -10,11 +10,9 @@ import type { ModuleContext } from '../../kernel/module.js';
 import { kvBeginTx, kvErrorBody, kvErrorText, kvGet, kvOk, parseKvRequest, type KvError, type KvRequest } from '../../wire/kv.js';
 import type { DbCaps } from '../db/caps.js';
 import type { OpenHandles } from '../db/handles.js';
-import { dbDir, dbKeyString, DbPathError, removeDbDir } from '../db/paths.js';
+import { admitDbAction, answerDbRequest, type DbNeed, type DbOutcome, type DbReplies } from '../db/request.js';
 import type { Transactions } from '../db/transactions.js';
 import { KvStore, type KvOp } from './store.js';
-
-type Outcome = { body: Uint8Array; value?: Uint8Array } | { error: KvError };
 
 export interface KvParts {
   ctx: ModuleContext;
@@ -27,75 +25,43 @@ export interface KvParts {
 
 const ioText = (e: unknown): string => (e as Error)?.message ?? String(e);
 
+const NEED: Record<KvRequest['action']['tag'], DbNeed> = {
+  Set: 'write',
+  Delete: 'write',
+  BeginTx: 'write',
+  Commit: 'write',
+  Get: 'read',
+  Open: 'open',
+  RemoveDb: 'remove',
+  Backup: 'none',
+};
+
 export class KvActions {
-  constructor(private readonly p: KvParts) {}
+  private readonly replies: DbReplies<KvRequest, KvError>;
+
+  constructor(private readonly p: KvParts) {
+    this.replies = {
+      ctx: p.ctx,
+      name: 'kv',
+      parse: parseKvRequest,
+      perform: (source, gen, r, blob) => this.perform(source, gen, r, blob),
+      errorLine: (e, gen) => `kv: ${kvErrorText(e, gen)}`,
+      errorBody: kvErrorBody,
+      malformed: { kind: 'malformed' },
+      notARequest: { kind: 'not-a-request' },
+    };
+  }
 
   handle(km: KernelMessage, gen: Generation): void {
-    if (km.message.tag !== 'request') {
-      // v0 answers a Response with an error; v1 ignores it
-      if (gen === 0) this.fail(km, { kind: 'not-a-request' }, gen);
-      return;
-    }
-    const req = km.message.val;
-    let r: KvRequest;
-    try {
-      r = parseKvRequest(req.body, gen);
-    } catch (e) {
-      this.p.ctx.print(1, `kv: got invalid request: ${ioText(e)}`);
-      this.fail(km, { kind: 'malformed' }, gen);
-      return;
-    }
-    const out = this.perform(km.source.process, gen, r, km.lazyLoadBlob);
-    if ('error' in out) {
-      this.fail(km, out.error, gen);
-      return;
-    }
-    if (req.expectsResponse === undefined && km.rsvp === undefined) return;
-    const blob: LazyLoadBlob | undefined = out.value ? { mime: 'application/octet-stream', bytes: out.value } : undefined;
-    this.p.ctx.respond(km, { inherit: false, body: out.body, metadata: req.metadata, capabilities: [] }, blob);
+    answerDbRequest(this.replies, km, gen);
   }
 
-  private fail(km: KernelMessage, e: KvError, gen: Generation): void {
-    this.p.ctx.print(1, `kv: ${kvErrorText(e, gen)}`);
-    this.p.ctx.respond(km, { inherit: false, body: kvErrorBody(e, gen), metadata: undefined, capabilities: [] });
-  }
-
-  private perform(source: ProcessId, gen: Generation, { key, action }: KvRequest, blob: LazyLoadBlob | undefined): Outcome {
-    const { caps, handles, txs } = this.p;
-    const k = dbKeyString(key);
-    const ownPackage = source.packageName === key.pkg.packageName && source.publisherNode === key.pkg.publisherNode;
-    switch (action.tag) {
-      case 'Set':
-      case 'Delete':
-      case 'BeginTx':
-      case 'Commit':
-        if (!caps.has(source, gen, 'write', key)) return { error: { kind: 'no-cap', cap: 'write', action } };
-        break;
-      case 'Get':
-        if (!caps.has(source, gen, 'read', key)) return { error: { kind: 'no-cap', cap: 'read', action } };
-        break;
-      case 'Open':
-        if (!ownPackage) return { error: { kind: 'mismatching-package', action } };
-        caps.grantOwner(source, gen, key);
-        break;
-      case 'RemoveDb': {
-        if (!ownPackage) return { error: { kind: 'mismatching-package', action } };
-        const failed = removeDbDir(this.p.root, key, () => handles.close(k));
-        if (failed !== undefined) return { error: { kind: 'io', text: failed } };
-        break;
-      }
-      case 'Backup':
-        break;
-    }
-
-    // every action opens the db (so RemoveDb leaves an empty one behind, as in the runtime)
-    let store: KvStore;
-    try {
-      store = handles.get(k, () => new KvStore(dbDir(this.p.root, key)));
-    } catch (e) {
-      if (e instanceof DbPathError) return { error: { kind: 'io', text: e.message } };
-      return { error: { kind: 'store', action: undefined, text: ioText(e) } };
-    }
+  private perform(source: ProcessId, gen: Generation, { key, action }: KvRequest, blob: LazyLoadBlob | undefined): DbOutcome<KvError> {
+    const { handles, txs } = this.p;
+    const admitted = admitDbAction(this.p, source, gen, key, NEED[action.tag], action, (dir) => new KvStore(dir));
+    if ('error' in admitted) return admitted;
+    if ('failed' in admitted) return { error: { kind: 'store', action: undefined, text: ioText(admitted.failed) } };
+    const store = admitted.db;
 
     try {
       switch (action.tag) {
@@ -105,7 +71,7 @@ export class KvActions {
         case 'Get': {
           const value = store.get(action.key);
           if (value === undefined) return { error: { kind: 'key-not-found' } };
-          return { body: kvGet(action.key, gen), value };
+          return { body: kvGet(action.key, gen), blob: value };
         }
         case 'BeginTx':
           return { body: kvBeginTx(txs.begin()) };

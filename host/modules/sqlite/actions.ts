@@ -24,12 +24,11 @@ import {
 } from '../../wire/sqlite.js';
 import type { DbCaps } from '../db/caps.js';
 import type { OpenHandles } from '../db/handles.js';
-import { dbDir, dbKeyString, DbPathError, removeDbDir } from '../db/paths.js';
+import { admitDbAction, answerDbRequest, type DbNeed, type DbOutcome, type DbReplies } from '../db/request.js';
 import type { Transactions } from '../db/transactions.js';
 import { SqlError, SqliteDb } from './database.js';
 import { InvalidParameters, parseParams, type BindValue } from './params.js';
 
-type Outcome = { body: Uint8Array; rows?: Uint8Array } | { error: SqliteError };
 export type QueuedWrite = [statement: string, params: BindValue[]];
 
 const READ_KEYWORDS = new Set(['ANALYZE', 'ATTACH', 'BEGIN', 'EXPLAIN', 'PRAGMA', 'SELECT', 'VALUES', 'WITH']);
@@ -52,74 +51,42 @@ export interface SqliteParts {
 
 const text = (e: unknown): string => (e as Error)?.message ?? String(e);
 
+const NEED: Record<SqliteRequest['action']['tag'], DbNeed> = {
+  Write: 'write',
+  BeginTx: 'write',
+  Commit: 'write',
+  Query: 'read',
+  Open: 'open',
+  RemoveDb: 'remove',
+  Backup: 'none',
+};
+
 export class SqliteActions {
-  constructor(private readonly p: SqliteParts) {}
+  private readonly replies: DbReplies<SqliteRequest, SqliteError>;
+
+  constructor(private readonly p: SqliteParts) {
+    this.replies = {
+      ctx: p.ctx,
+      name: 'sqlite',
+      parse: parseSqliteRequest,
+      perform: (source, gen, r, blob) => this.perform(source, gen, r, blob),
+      errorLine: (e, gen) => (gen === 0 ? sqliteErrorText(e, gen) : `sqlite: ${sqliteErrorText(e, gen)}`),
+      errorBody: sqliteErrorBody,
+      malformed: { kind: 'malformed' },
+      notARequest: { kind: 'not-a-request' },
+    };
+  }
 
   handle(km: KernelMessage, gen: Generation): void {
-    if (km.message.tag !== 'request') {
-      // v0 answers a Response with an error; v1 ignores it
-      if (gen === 0) this.fail(km, { kind: 'not-a-request' }, gen);
-      return;
-    }
-    const req = km.message.val;
-    let r: SqliteRequest;
-    try {
-      r = parseSqliteRequest(req.body, gen);
-    } catch (e) {
-      this.p.ctx.print(1, `sqlite: got invalid request: ${text(e)}`);
-      this.fail(km, { kind: 'malformed' }, gen);
-      return;
-    }
-    const out = this.perform(km.source.process, gen, r, km.lazyLoadBlob);
-    if ('error' in out) {
-      this.fail(km, out.error, gen);
-      return;
-    }
-    if (req.expectsResponse === undefined && km.rsvp === undefined) return;
-    const blob: LazyLoadBlob | undefined = out.rows ? { mime: 'application/octet-stream', bytes: out.rows } : undefined;
-    this.p.ctx.respond(km, { inherit: false, body: out.body, metadata: req.metadata, capabilities: [] }, blob);
+    answerDbRequest(this.replies, km, gen);
   }
 
-  private fail(km: KernelMessage, e: SqliteError, gen: Generation): void {
-    this.p.ctx.print(1, gen === 0 ? sqliteErrorText(e, gen) : `sqlite: ${sqliteErrorText(e, gen)}`);
-    this.p.ctx.respond(km, { inherit: false, body: sqliteErrorBody(e, gen), metadata: undefined, capabilities: [] });
-  }
-
-  private perform(source: ProcessId, gen: Generation, { key, action }: SqliteRequest, blob: LazyLoadBlob | undefined): Outcome {
-    const { caps, handles, txs } = this.p;
-    const k = dbKeyString(key);
-    const ownPackage = source.packageName === key.pkg.packageName && source.publisherNode === key.pkg.publisherNode;
-    switch (action.tag) {
-      case 'Write':
-      case 'BeginTx':
-      case 'Commit':
-        if (!caps.has(source, gen, 'write', key)) return { error: { kind: 'no-cap', cap: 'write', action } };
-        break;
-      case 'Query':
-        if (!caps.has(source, gen, 'read', key)) return { error: { kind: 'no-cap', cap: 'read', action } };
-        break;
-      case 'Open':
-        if (!ownPackage) return { error: { kind: 'mismatching-package', action } };
-        caps.grantOwner(source, gen, key);
-        break;
-      case 'RemoveDb': {
-        if (!ownPackage) return { error: { kind: 'mismatching-package', action } };
-        const failed = removeDbDir(this.p.root, key, () => handles.close(k));
-        if (failed !== undefined) return { error: { kind: 'io', text: failed } };
-        break;
-      }
-      case 'Backup':
-        break;
-    }
-
-    // every action opens the db (so RemoveDb leaves an empty one behind, as in the runtime)
-    let db: SqliteDb;
-    try {
-      db = handles.get(k, () => new SqliteDb(dbDir(this.p.root, key), key.db));
-    } catch (e) {
-      if (e instanceof DbPathError) return { error: { kind: 'io', text: e.message } };
-      return { error: { kind: 'sql', text: text(e) } };
-    }
+  private perform(source: ProcessId, gen: Generation, { key, action }: SqliteRequest, blob: LazyLoadBlob | undefined): DbOutcome<SqliteError> {
+    const { handles, txs } = this.p;
+    const admitted = admitDbAction(this.p, source, gen, key, NEED[action.tag], action, (dir) => new SqliteDb(dir, key.db));
+    if ('error' in admitted) return admitted;
+    if ('failed' in admitted) return { error: { kind: 'sql', text: text(admitted.failed) } };
+    const db = admitted.db;
 
     try {
       switch (action.tag) {
@@ -128,7 +95,7 @@ export class SqliteActions {
           return { body: sqliteOk() };
         case 'Query': {
           if (!READ_KEYWORDS.has(firstWord(action.query))) return { error: { kind: 'not-a-read-keyword' } };
-          return { body: sqliteRead(), rows: db.query(action.query, parseParams(blob?.bytes)) };
+          return { body: sqliteRead(), blob: db.query(action.query, parseParams(blob?.bytes)) };
         }
         case 'Write': {
           if (!WRITE_KEYWORDS.has(firstWord(action.statement))) return { error: { kind: 'not-a-write-keyword' } };
