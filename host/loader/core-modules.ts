@@ -4,8 +4,8 @@
 // process costs (docs/performance.md, "JS start"). The modules jco writes into the cache are
 // byte-for-byte slices of the component, which the kernel has just read into memory to hash
 // it; their places are recorded at transpile time (meta.json `cores`) and a warm start compiles
-// those slices instead of reading the files again. WebAssembly.compile copies its input, so the
-// only fresh copy left is V8's own.
+// those slices instead of reading the files again. Compiling copies its input, so the only
+// fresh copy left is V8's own.
 
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,6 +31,22 @@ export function coreRanges(component: Uint8Array, files: Record<string, Uint8Arr
     if (at >= 0) ranges[name] = [at, bytes.length];
   }
   return ranges;
+}
+
+/**
+ * Modules up to this size are compiled synchronously on the calling (kernel) thread. With V8's
+ * lazy compilation a compile is a decode and a validation, ~0.1 ms for a 78 KB Rust module here;
+ * `WebAssembly.compile` of the same module took 5-7 ms in a node that had just started a
+ * componentize-js process, because its compile jobs queue on V8's background threads behind
+ * that process's tier-up of its 12 MB module (docs/performance.md, "Rust start"). Larger modules
+ * (SpiderMonkey: 12 MB, 100-250 ms) stay asynchronous so the kernel keeps serving meanwhile;
+ * 1 MiB blocks the kernel thread for a few milliseconds at most.
+ */
+export const SYNC_COMPILE_MAX = 1 << 20;
+
+/** Compile `bytes`; small modules synchronously (see SYNC_COMPILE_MAX). */
+function compile(bytes: Uint8Array): WebAssembly.Module | Promise<WebAssembly.Module> {
+  return bytes.length <= SYNC_COMPILE_MAX ? new WebAssembly.Module(bytes) : WebAssembly.compile(bytes);
 }
 
 const isModuleAt = (b: Uint8Array, at: number): boolean => b[at] === 0 && b[at + 1] === 0x61 && b[at + 2] === 0x73 && b[at + 3] === 0x6d;
@@ -69,12 +85,12 @@ export async function compileCoreModules(
     const bytes =
       maxPages === undefined ? component.subarray(at, at + length) : limitMemoriesInPlace(component.subarray(floor, at + length), at - floor, maxPages);
     // compile copies the bytes before it returns, so the slice may be room for the next one
-    modules[name] = await WebAssembly.compile(bytes);
+    modules[name] = await compile(bytes);
     floor = at + length;
   }
   for (const name of fromFile) {
     const buf = await readWithRoom(join(dir, name), ROOM);
-    modules[name] = await WebAssembly.compile(maxPages === undefined ? buf.subarray(ROOM) : limitMemoriesInPlace(buf, ROOM, maxPages));
+    modules[name] = await compile(maxPages === undefined ? buf.subarray(ROOM) : limitMemoriesInPlace(buf, ROOM, maxPages));
   }
   return modules;
 }

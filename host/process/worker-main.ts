@@ -7,7 +7,7 @@ import type { WorkerInit } from './wire-protocol.js';
 import { KernelLink } from './kernel-link.js';
 import { ProcessHost } from './process-host.js';
 import { setupWasi } from './wasi.js';
-import { loadGlue } from './glue-loader.js';
+import { loadGlue, type LoadedGlue } from './glue-loader.js';
 import { wasmLimitText, type WasmMemory } from './memory-verdict.js';
 import { MemoryGauge } from './memory-gauge.js';
 
@@ -23,8 +23,9 @@ async function run(init: WorkerInit): Promise<void> {
   // the memories of the core instances, to tell a trap at the memory cap (memory-verdict.ts)
   const memories: WasmMemory[] = [];
   const wasi = await setupWasi(init.tmpDir, init.importKeys);
+  let glue: LoadedGlue;
   try {
-    const glue = await loadGlue(init.jsPath);
+    glue = await loadGlue(init.jsPath, init.glue);
     const imports: Record<string, unknown> = {};
     for (const key of init.importKeys) {
       imports[key] = key === 'kinode:process/standard' ? host.imports() : wasi.imports[key];
@@ -38,7 +39,6 @@ async function run(init: WorkerInit): Promise<void> {
       for (const v of Object.values(inst.exports)) if (v instanceof Memory) memories.push(v);
       return inst;
     });
-    glue.saveCodeCache();
   } catch (e) {
     link.post({ t: 'ended', outcome: 'failed-to-instantiate', detail: String((e as Error)?.message ?? e) });
     return link.holdUntilTerminated();
@@ -46,12 +46,14 @@ async function run(init: WorkerInit): Promise<void> {
   link.post({ t: 'started' });
   const gauge = new MemoryGauge(init.signal, memories);
   gauge.report();
-  // the boot GC runs when the process first waits for a message: off its start path (a start
-  // is timed to its first print), and after init's own set-up garbage
+  // the boot GC and the glue's code cache (the first start of a component writes it) wait until
+  // the process first waits for a message: off its start path (a start is timed to its first
+  // print), after init's own set-up garbage, and with init's code in the cache
   let bootGarbage = true;
   link.beforePark(() => {
     if (bootGarbage) {
       bootGarbage = false;
+      glue.saveCodeCache();
       collectBootGarbage();
       gauge.report();
     }
@@ -59,8 +61,10 @@ async function run(init: WorkerInit): Promise<void> {
   });
   try {
     instance.init(addrStr(init.our));
+    glue.saveCodeCache(); // a process that never parked (here and below)
     link.post({ t: 'ended', outcome: 'returned', detail: '' });
   } catch (e) {
+    glue.saveCodeCache();
     const stderr = wasi.stderrText();
     const cause = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     const limit = wasmLimitText(memories, init.maxMemoryBytes, stderr);
