@@ -310,7 +310,6 @@ export class Kernel {
         jsPath: prepared.jsPath,
         importKeys: prepared.importKeys,
         coreModules: prepared.coreModules,
-        glue: prepared.glue,
         tmpDir: this.opts.drive.tmpDir(rec.pid),
         onExit: rec.onExit,
         verbosity: this.opts.verbosity,

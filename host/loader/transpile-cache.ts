@@ -14,7 +14,6 @@ import { unversioned, WASI_INTERFACES } from './wasi-interfaces.js';
 import { patchGlue } from './glue-patch.js';
 import { capPages } from './memory-limit.js';
 import { compileCoreModules, coreRanges, type CoreRanges } from './core-modules.js';
-import { readGlueSource, type GlueSource } from './glue-source.js';
 
 export interface PreparedComponent {
   hash: string;
@@ -24,8 +23,6 @@ export interface PreparedComponent {
   /** jco import keys, e.g. 'kinode:process/standard', 'wasi:io/streams' */
   importKeys: string[];
   coreModules: Record<string, WebAssembly.Module>;
-  /** the glue's script form and code cache, read once here for every worker (glue-source.ts) */
-  glue: GlueSource;
   /** true when this call transpiled (cold start) */
   transpiled: boolean;
 }
@@ -72,16 +69,12 @@ export class TranspileCache {
       await this.transpileInto(bytes, dir, label);
       transpiled = true;
     }
-    // the glue is read while the modules compile: neither waits for the other
-    const glue = readGlueSource(jsPath);
-    glue.catch(() => {}); // awaited below; a compile error must not leave it unhandled
-    const [metaText, entries] = await Promise.all([readFile(join(dir, 'meta.json'), 'utf8'), readdir(dir)]);
-    const meta = JSON.parse(metaText) as { imports: string[]; exports: string[]; cores?: CoreRanges };
+    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { imports: string[]; exports: string[]; cores?: CoreRanges };
     if (!meta.exports.includes('init')) throw new ComponentLoadError(`${label}: component does not export init`);
-    const wasmFiles = entries.filter((f) => f.endsWith('.wasm'));
+    const wasmFiles = (await readdir(dir)).filter((f) => f.endsWith('.wasm'));
     const max = this.limits.maxMemoryBytes;
     const coreModules = await compileCoreModules(dir, wasmFiles, bytes, meta.cores, max === undefined ? undefined : capPages(max));
-    return { hash, generation: expected, jsPath, importKeys: meta.imports, coreModules, glue: await glue, transpiled };
+    return { hash, generation: expected, jsPath, importKeys: meta.imports, coreModules, transpiled };
   }
 
   private async transpileInto(bytes: Uint8Array, dir: string, label: string): Promise<void> {

@@ -1,16 +1,15 @@
-// Loads jco's transpiled glue (component.mjs) in a process worker. The glue is large (~300 KB
+// Loads jco's transpiled glue (component.mjs) in a process worker. The glue is large (~400 KB
 // for a small Rust component) and every worker would parse and compile it again; as a classic
 // script it can use V8's code cache, kept beside the glue in the transpile cache
-// (`component.mjs.v8cache`), which cuts a warm process start by several milliseconds. The
-// script form and the code cache arrive with the WorkerInit, read once per node by the kernel
-// (loader/glue-source.ts); the worker reads the code cache itself only when the kernel found
-// none (the first start of a component writes it). Glue whose shape we do not recognise is
-// imported as the ES module it is.
+// (`component.mjs.v8cache`), which cuts a warm process start by several milliseconds. The script
+// form itself is kept there too (`component.mjs.script`, written by the first worker): making it
+// scans the 300 KB text with regular expressions, a cost every start would pay again. Glue
+// whose shape we do not recognise is imported as the ES module it is.
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { codeCachePathOf, type GlueSource } from '../loader/glue-source.js';
+import { asScript } from '../loader/glue-script.js';
 
 export type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -38,14 +37,23 @@ function writeAtomically(path: string, bytes: string | Uint8Array): void {
   }
 }
 
-export async function loadGlue(jsPath: string, source: GlueSource): Promise<LoadedGlue> {
-  const { script } = source;
+/** The glue's script form, from its cached copy or made (and cached) from the glue. */
+function scriptOf(jsPath: string): string | undefined {
+  const scriptPath = `${jsPath}.script`;
+  if (existsSync(scriptPath)) return readFileSync(scriptPath, 'utf8');
+  const script = asScript(readFileSync(jsPath, 'utf8'));
+  if (script !== undefined) writeAtomically(scriptPath, script);
+  return script;
+}
+
+export async function loadGlue(jsPath: string): Promise<LoadedGlue> {
+  const script = scriptOf(jsPath);
   if (script === undefined) {
     const mod = (await import(pathToFileURL(jsPath).href)) as { instantiate: Instantiate };
     return { instantiate: mod.instantiate, saveCodeCache: () => {} };
   }
-  const cachePath = codeCachePathOf(jsPath);
-  const cachedData = source.codeCache ?? (existsSync(cachePath) ? readFileSync(cachePath) : undefined);
+  const cachePath = `${jsPath}.v8cache`;
+  const cachedData = existsSync(cachePath) ? readFileSync(cachePath) : undefined;
   const compiled = new Script(script, { filename: jsPath, cachedData });
   const exports = (compiled.runInThisContext() as () => { instantiate: Instantiate })();
   let needsCache = cachedData === undefined || compiled.cachedDataRejected === true;

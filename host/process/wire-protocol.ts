@@ -6,7 +6,6 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { Address, Capability, Delivery, KernelMessage, OnExit, ProcessId } from '../types.js';
-import type { GlueSource } from '../loader/glue-source.js';
 
 /** An outgoing message as the worker composed it; the kernel fills in `source`. */
 export interface OutboundMessage {
@@ -49,8 +48,6 @@ export interface WorkerInit {
   jsPath: string;
   importKeys: string[];
   coreModules: Record<string, WebAssembly.Module>;
-  /** the glue's script form and code cache, read by the kernel (loader/glue-source.ts) */
-  glue: GlueSource;
   signal: SharedArrayBuffer;
   /** kernel -> worker deliveries (ring.ts); `inbox` takes what the ring cannot */
   inRing: SharedArrayBuffer;

@@ -25,7 +25,7 @@ async function run(init: WorkerInit): Promise<void> {
   const wasi = await setupWasi(init.tmpDir, init.importKeys);
   let glue: LoadedGlue;
   try {
-    glue = await loadGlue(init.jsPath, init.glue);
+    glue = await loadGlue(init.jsPath);
     const imports: Record<string, unknown> = {};
     for (const key of init.importKeys) {
       imports[key] = key === 'kinode:process/standard' ? host.imports() : wasi.imports[key];
