@@ -14,6 +14,8 @@ import { unversioned, WASI_INTERFACES } from './wasi-interfaces.js';
 import { patchGlue } from './glue-patch.js';
 import { capPages } from './memory-limit.js';
 import { compileCoreModules, coreRanges, type CoreRanges } from './core-modules.js';
+import { asScript } from './glue-script.js';
+import { compactScript } from './glue-minify.js';
 
 export interface PreparedComponent {
   hash: string;
@@ -89,7 +91,11 @@ export class TranspileCache {
     await mkdir(tmp, { recursive: true });
     for (const [name, content] of Object.entries(result.files)) {
       if (name === 'component.js') {
-        await writeFile(join(tmp, 'component.mjs'), patchGlue(Buffer.from(content).toString('utf8')));
+        const glue = patchGlue(Buffer.from(content).toString('utf8'));
+        await writeFile(join(tmp, 'component.mjs'), glue);
+        // the form workers load (process/glue-loader.ts), printed compactly (glue-minify.ts)
+        const script = asScript(glue);
+        if (script !== undefined) await writeFile(join(tmp, 'component.mjs.script'), await compactScript(script));
       } else if (!name.endsWith('.d.ts')) {
         await writeFile(join(tmp, name), content);
       }

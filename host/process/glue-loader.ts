@@ -2,9 +2,10 @@
 // for a small Rust component) and every worker would parse and compile it again; as a classic
 // script it can use V8's code cache, kept beside the glue in the transpile cache
 // (`component.mjs.v8cache`), which cuts a warm process start by several milliseconds. The script
-// form itself is kept there too (`component.mjs.script`, written by the first worker): making it
-// scans the 300 KB text with regular expressions, a cost every start would pay again. Glue
-// whose shape we do not recognise is imported as the ES module it is.
+// form itself is kept there too (`component.mjs.script`, written compactly at transpile time,
+// loader/glue-minify.ts; for an older cache entry, by its first worker): making it scans the
+// 300 KB text, a cost every start would pay again. Glue whose shape we do not recognise is
+// imported as the ES module it is.
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';

@@ -28,7 +28,7 @@ async function run(init: WorkerInit): Promise<void> {
     glue = await loadGlue(init.jsPath);
     const imports: Record<string, unknown> = {};
     for (const key of init.importKeys) {
-      imports[key] = key === 'kinode:process/standard' ? host.imports() : wasi.imports[key];
+      imports[key] = key === 'kinode:process/standard' ? withFirstReceive(host.imports(), () => glue.saveCodeCache()) : wasi.imports[key];
     }
     instance = glue.instantiate((name) => {
       const m = init.coreModules[name];
@@ -46,9 +46,10 @@ async function run(init: WorkerInit): Promise<void> {
   link.post({ t: 'started' });
   const gauge = new MemoryGauge(init.signal, memories);
   gauge.report();
-  // the boot GC and the glue's code cache (the first start of a component writes it) wait until
-  // the process first waits for a message: off its start path (a start is timed to its first
-  // print), after init's own set-up garbage, and with init's code in the cache
+  // the boot GC waits until the process first waits for a message: off its start path (a start
+  // is timed to its first print), and after init's own set-up garbage. The glue's code cache
+  // (written by the first start of a component) waits for the first receive or park, so it
+  // covers init's code too
   let bootGarbage = true;
   link.beforePark(() => {
     if (bootGarbage) {
@@ -72,6 +73,23 @@ async function run(init: WorkerInit): Promise<void> {
     link.post({ t: 'ended', outcome: 'trapped', detail: limit ? `${limit}\n${detail}` : detail });
   }
   link.holdUntilTerminated();
+}
+
+/** `std` whose `receive` first calls `first` (once), then receives. */
+function withFirstReceive(std: Record<string, (...args: never[]) => unknown>, first: () => void): Record<string, (...args: never[]) => unknown> {
+  const receive = std.receive;
+  if (!receive) return std;
+  let pending = true;
+  return {
+    ...std,
+    receive: (...args: never[]) => {
+      if (pending) {
+        pending = false;
+        first();
+      }
+      return receive(...args);
+    },
+  };
 }
 
 /**
