@@ -544,6 +544,10 @@ async function sectionStart(): Promise<void> {
   const hot = row(S, 'hot: another install in the same node', 'ms', 'lower');
   const coldR = rust ? row(S, 'Rust echo cold', 'ms', 'lower') : undefined;
   const warmR = rust ? row(S, 'Rust echo warm', 'ms', 'lower', { target: { kind: 'abs-max', value: 30 } }) : undefined;
+  // the floor under the Rust warm start: the fresh pages it faults in, and what touching as many
+  // fresh pages costs bare Node in the same child (docs/performance.md, "Rust start")
+  const warmRPages = rust ? row(S, 'Rust echo warm: memory faulted in during the start', 'MiB', 'lower') : undefined;
+  const warmRFloor = rust ? row(S, 'Rust echo warm: bare Node faulting in as many fresh pages (the floor)', 'ms', 'lower') : undefined;
   const mem = row(S, `memory per idle process (${MEMORY_N} idle)`, 'MiB', 'lower');
   const fit = row(S, 'idle processes in 1 GiB (extrapolated)', 'count', 'higher');
   const memR = rust ? row(S, `Rust echo memory per idle process (${MEMORY_N} idle)`, 'MiB', 'lower', { target: { kind: 'abs-max', value: 10 } }) : undefined;
@@ -551,13 +555,14 @@ async function sectionStart(): Promise<void> {
   const manyName = `${MANY_N.toLocaleString('en-US')} idle Rust processes in one node`;
   const manyRss = rust ? row(S, manyName, 'total RSS GiB', 'lower', { target: { kind: 'abs-max', value: 8 } }) : undefined;
   const manyTime = rust ? row(S, manyName, 's until all answered', 'lower', { target: { kind: 'abs-max', value: 60 } }) : undefined;
-  const rs = [cold, warm, hot, mem, fit, ...[coldR, warmR, memR, fitR, manyRss, manyTime].filter((r): r is Row => r !== undefined)];
+  const rs = [cold, warm, hot, mem, fit, ...[coldR, warmR, warmRPages, warmRFloor, memR, fitR, manyRss, manyTime].filter((r): r is Row => r !== undefined)];
   notes.push(
     `${S}: time from \`node.install(dir)\` to the process's first print (\`probe ready …\` / \`rust echo ready …\`, printed first thing in init)` +
       '. cold = fresh home (jco transpile + compile + instantiate); warm = a second node (new child process) on that home, so the transpile cache is on disk but nothing is compiled in memory; ' +
       'hot = a second package in the same node. Each node idles 500 ms after boot, and 400 ms before each install (its spare worker, replaced after every start, has booted). ' +
       'The transpile cache also holds V8\'s code cache of the jco glue (written by the first start), so a warm start neither transpiles nor compiles the glue; the core wasm modules are compiled again in a new node. ' +
-      'Raw column: `new Worker()` of a trivial script until its first message. Memory: RSS of the node process (all threads) after GC, before and after ' +
+      'The Rust echo warm start\'s floor rows: the pages the node process faulted in between `install` and the first print (summed over the threads that existed before the install: the kernel thread, the spare worker taken, the helper threads of V8 and libuv; not the replacement spare booted meanwhile), and the time bare Node (the same child, right after) takes to fault in as many fresh pages, one byte written per 4 KiB page: on a virtual machine each first touch of a page is a trap into the host. ' +
+        'Raw column: `new Worker()` of a trivial script until its first message. Memory: RSS of the node process (all threads) after GC, before and after ' +
       `${MEMORY_N} idle processes, divided by ${MEMORY_N}; raw column: ${MEMORY_N} idle worker_threads. "In 1 GiB" = floor(1024 MiB / per-process MiB).`,
   );
   try {
@@ -578,7 +583,15 @@ async function sectionStart(): Promise<void> {
         a = undefined;
         b = await child('start', { home });
         warm.host.push((await b.call<{ ms: number }>('install', { packageName: `warm${round}` }, 60000)).ms);
-        if (warmR) await rustTry(warmR, async () => warmR.host.push((await b!.call<{ ms: number }>('install', { packageName: `warmr${round}`, rustWasm: rust }, 60000)).ms));
+        if (warmR) {
+          await rustTry(warmR, async () => {
+            const r = await b!.call<{ ms: number; faults: number }>('install', { packageName: `warmr${round}`, rustWasm: rust }, 60000);
+            warmR.host.push(r.ms);
+            warmRPages?.host.push((r.faults * 4096) / 2 ** 20);
+            warmRFloor?.host.push((await b!.call<{ ms: number }>('touchPages', { pages: r.faults }, 30000)).ms);
+          });
+          for (const r of [warmRPages, warmRFloor]) if (r && warmR.unavailable) r.unavailable = warmR.unavailable;
+        }
         warm.raw.push((await b.call<{ ms: number }>('rawWorker', {}, 30000)).ms);
       } finally {
         await stop(a, b);

@@ -4,7 +4,7 @@
 // Every child answers `cpu` (its CPU time, all threads) and `stop`.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -67,6 +67,26 @@ async function installUntilReady(node: KinodeNode, dir: string, addrs: string[],
   const ready = Promise.all(addrs.map((a) => readyLine(node, a, rust, timeoutMs))).then(() => performance.now() - t0);
   const [installMs, ms] = await Promise.all([installed, ready]);
   return { ms, installMs };
+}
+
+/**
+ * Minor page faults so far of each thread of this process (Linux; empty elsewhere). A start is
+ * counted over the threads that existed before it: the kernel thread, the spare worker it takes,
+ * V8's and libuv's helpers, not the replacement spare the pool boots meanwhile.
+ */
+function threadFaults(): Map<string, number> {
+  const m = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // fields after "(comm) ": state ppid pgrp session tty_nr tpgid flags minflt
+      const minflt = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+      if (Number.isFinite(minflt)) m.set(tid, minflt);
+    }
+  } catch {
+    // no /proc: no figure
+  }
+  return m;
 }
 
 /** Tell a Rust echo to bind `/` and `/ws` (components/rust `serve-http`) and wait for both Oks. */
@@ -423,7 +443,24 @@ const roles: Record<string, Handler> = {
       // a node keeps one booted spare worker; the install before this one took it, and its
       // replacement boots in the background: start timing once it is there, as in steady state
       await sleep(num(c, 'settleMs', 400));
-      return installUntilReady(node, dir, [`fake.dev@idle:${name}:${PUB}`], rust !== undefined, 60000);
+      // the pages the node faulted in during the start (all threads): fresh memory is what a
+      // start mostly costs on a virtual machine (docs/performance.md, "Rust start")
+      const faults0 = threadFaults();
+      const r = await installUntilReady(node, dir, [`fake.dev@idle:${name}:${PUB}`], rust !== undefined, 60000);
+      const faults1 = threadFaults();
+      let faults = 0;
+      for (const [tid, n] of faults0) faults += (faults1.get(tid) ?? n) - n;
+      return { ...r, faults };
+    });
+    // the floor under those faults: bare Node touching as many fresh pages, one byte each
+    commands.set('touchPages', async (c) => {
+      const pages = num(c, 'pages');
+      const faults0 = process.resourceUsage().minorPageFault;
+      const t0 = performance.now();
+      const b = Buffer.allocUnsafeSlow(pages * 4096);
+      for (let at = 0; at < b.length; at += 4096) b[at] = 1;
+      const ms = performance.now() - t0;
+      return { ms, faults: process.resourceUsage().minorPageFault - faults0 };
     });
     commands.set('rawWorker', async () => {
       const t0 = performance.now();
