@@ -2,15 +2,15 @@
 // deadline order: every entry waits the same time).
 //
 // Why not a Map<bigint, Pending> (what this was): a Map that keeps taking and dropping entries
-// rehashes into a fresh table every few hundred operations, and V8 links each dropped table to
-// its successor (for iterators that may still walk it). Once one of those tables has been
-// promoted to the old generation and dropped, every young-generation collection keeps the next
-// table alive through that link, and with it every value the table held: the ServerResponse,
-// its IncomingMessage and the headers of each request in flight when the table was current. So
-// every request survived two scavenges and was promoted — ~2 KB per request copied twice and
-// collected only by a mark-compact, scavenge pauses of 10–40 ms under load (the p99 of bench
-// section 1; docs/performance.md "HTTP p99"). Here the Map holds only small integers (slot
-// numbers): a retained chain of tables holds no request.
+// rehashes every few dozen operations (deleted entries fill its table), and V8's rehash copies
+// the live entries into a new table without clearing them from the dropped one (which it keeps
+// linked to its successor for iterators). Once the Map lives in the old generation its tables
+// do too, and a dropped old table is reclaimed only by a mark-compact: until then each
+// young-generation collection treats its slots as roots. So every request that was in flight at
+// one of the rehashes (its ServerResponse, IncomingMessage, headers) survived scavenge after
+// scavenge and was promoted — ~2 KB per request copied twice, scavenge pauses of 10–40 ms under
+// load (the p99 of bench section 1; docs/performance.md "HTTP p99"). Here the Map holds only
+// small integers (slot numbers): a dropped table holds no request.
 
 export class PendingTable<T> {
   /** id -> slot number, in insertion order */
