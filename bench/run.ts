@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { BUILD, Child, RESULTS_DIR, cpuPercent, fmt, hasBuilt, median, percentile, selfCpu } from './common.js';
 import { machine, machineLine, markdown, svgChart, textTable, type Row, type Target } from './report.js';
 import { wsLoad } from './ws-load.js';
+import type { GcPauses } from './gc-pauses.js';
 import { sectionStorageDb } from './storage-db.js';
 import { sectionStorageVfs } from './storage-vfs.js';
 
@@ -144,6 +145,31 @@ function cpuNote(label: string, host: CpuPair, raw: CpuPair, genName: string): s
 
 // ================================================================ 1. HTTP round trip
 
+interface GcSeen {
+  requests: number;
+  minor: number[];
+  major: number[];
+}
+const newGcSeen = (): GcSeen => ({ requests: 0, minor: [], major: [] });
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Adds one run's pauses to `acc`; returns that run's pause ms per 1,000 requests. */
+function addGc(acc: GcSeen, g: GcPauses, requests: number): number {
+  acc.requests += requests;
+  acc.minor.push(...g.minor);
+  acc.major.push(...g.major);
+  return requests > 0 ? ((sum(g.minor) + sum(g.major)) / requests) * 1000 : NaN;
+}
+
+function gcText(g: GcSeen): string {
+  const per = (ms: number) => fmt(g.requests > 0 ? (ms / g.requests) * 1000 : NaN);
+  const minorMax = g.minor.length ? Math.max(...g.minor) : 0;
+  return (
+    `${g.minor.length} scavenges (${per(sum(g.minor))} ms per 1,000 requests, p90 ${fmt(percentile(g.minor, 90))} ms, longest ${fmt(minorMax)} ms, ` +
+    `${g.minor.filter((d) => d >= 10).length} of 10 ms or more), ${g.major.length} other pauses (${per(sum(g.major))} ms per 1,000 requests)`
+  );
+}
+
 async function sectionHttp(): Promise<void> {
   const S = '1. HTTP round trip';
   const levels = [1, 10, 50];
@@ -160,6 +186,12 @@ async function sectionHttp(): Promise<void> {
   const relayRps = row(S, relayName, 'req/s', 'higher');
   const relayP99 = row(S, relayName, 'p99 ms', 'lower');
   rs.push(relayRps, relayP99);
+  // what makes the p99: the main thread's GC pauses in the same runs (bench/gc-pauses.ts)
+  const gcMetric = 'main-thread GC pause ms per 1,000 requests';
+  const gcRow = row(S, '50 connections', gcMetric, 'lower');
+  const relayGc = row(S, relayName, gcMetric, 'lower');
+  rs.push(gcRow, relayGc);
+  const gcSeen = { host: newGcSeen(), raw: newGcSeen(), relay: newGcSeen() };
   let host: Child | undefined;
   let raw: Child | undefined;
   let relay: Child | undefined;
@@ -200,6 +232,7 @@ async function sectionHttp(): Promise<void> {
           const target = side === 'host' ? host! : raw!;
           // autocannon's own latency histogram has 1 ms resolution; its response events carry µs
           const lat: number[] = [];
+          if (c === 50) await target.call('gc');
           const res = await withCpu(target, acc[side], async () => {
             const inst = autocannon({ url: String(target.info.url), connections: c, duration: SECONDS, timeout: 10 });
             inst.on('response', (_client, status, _bytes, ms) => {
@@ -211,13 +244,16 @@ async function sectionHttp(): Promise<void> {
           rps[side].push(res.requests.total / res.duration);
           p50[side].push(percentile(lat, 50));
           p99[side].push(percentile(lat, 99));
+          if (c === 50) gcRow[side].push(addGc(gcSeen[side], await target.call<GcPauses>('gc'), res.requests.total));
         };
         await alternate(round, one('host'), one('raw'));
       }
       checkBudget();
       const relayOne = (side: 'host' | 'raw') => async () => {
         const lat: number[] = [];
-        const inst = autocannon({ url: String((side === 'host' ? relay! : raw!).info.url), connections: 50, duration: SECONDS, timeout: 10 });
+        const target = side === 'host' ? relay! : raw!;
+        await target.call('gc');
+        const inst = autocannon({ url: String(target.info.url), connections: 50, duration: SECONDS, timeout: 10 });
         inst.on('response', (_client, status, _bytes, ms) => {
           if (status >= 200 && status < 300 && lat.length < 5_000_000) lat.push(ms);
         });
@@ -225,11 +261,16 @@ async function sectionHttp(): Promise<void> {
         if (res.errors || res.non2xx || res.timeouts) errs.push(`relay ${side}: ${res.errors} errors, ${res.timeouts} timeouts, ${res.non2xx} non-2xx`);
         relayRps[side].push(res.requests.total / res.duration);
         relayP99[side].push(percentile(lat, 99));
+        relayGc[side].push(addGc(side === 'host' ? gcSeen.relay : gcSeen.raw, await target.call<GcPauses>('gc'), res.requests.total));
       };
       await alternate(round, relayOne('host'), relayOne('raw'));
       log(`${S}: round ${round + 1}/${ROUNDS} done`);
     }
     if (errs.length) notes.push(`${S}: errors seen: ${errs.join('; ')}`);
+    notes.push(
+      `${S}, 50 conns: main-thread GC pauses over all rounds (PerformanceObserver 'gc' in each child) — ` +
+        (['host', 'raw', 'relay'] as const).map((k) => `${k === 'relay' ? 'relaying' : k} ${gcText(gcSeen[k])}`).join('; '),
+    );
     for (const [c, acc] of cpu) notes.push(cpuNote(`${S}, ${c} conn${c > 1 ? 's' : ''}`, acc.host, acc.raw, 'autocannon'));
   } catch (e) {
     settle(S, rs, e);
@@ -337,11 +378,13 @@ async function sectionMessaging(): Promise<void> {
   const rrPair = rust
     ? row(S, `request/response, expects-response, ${WINDOW} in flight, Rust pair`, 'msgs/s', 'higher', { chart: 'local req/resp, Rust pair', target: { kind: 'abs-min', value: 200000 } })
     : undefined;
+  // the floor of the design beside the target row: its host column is the relay, its raw column the raw pair
+  const rrRing = row(S, `request/response, ${WINDOW} in flight, two bare workers relaying flat messages through the main thread over the host's rings (the floor of the design)`, 'msgs/s', 'higher');
   const ffPair = rust ? row(S, 'fire-and-forget, Rust pair', 'msgs/s', 'higher', { chart: 'local fire-and-forget, Rust pair' }) : undefined;
   const rrRust = rust
     ? row(S, `request/response, in-host driver → Rust echo, ${WINDOW} in flight`, 'msgs/s', 'higher', { chart: 'local req/resp, driver → Rust echo', target: { kind: 'abs-min', value: 200000 } })
     : undefined;
-  const rs = [...(rrPair ? [rrPair] : []), ...(ffPair ? [ffPair] : []), rr, ff, ...(rrRust ? [rrRust] : [])];
+  const rs = [...(rrPair ? [rrPair] : []), rrRing, ...(ffPair ? [ffPair] : []), rr, ff, ...(rrRust ? [rrRust] : [])];
   if (!rust) notes.push(`${S}: Rust echo component not available (components/build/rust-echo-v{0,1}.wasm not built${existsSync(join(BUILD, '..', 'rust')) ? '' : '; there is no components/rust/'}): JS probe only`);
   let host: Child | undefined;
   let raw: Child | undefined;
@@ -363,11 +406,19 @@ async function sectionMessaging(): Promise<void> {
             'the responder the Rust echo (components/rust, echoes each body); its raw baseline is the same worker pair.'
           : ''),
     );
+    notes.push(
+      `${S}: the "floor of the design" row: two bare worker threads doing the request/response of the Rust pair (64 in flight, one send per message) through the main thread with the host's own machinery and nothing else ` +
+        '(bench/ring-relay.ts): the shared-memory rings of host/process/ring.ts both ways, the doorbell post that makes the main thread drain a worker\'s out-ring, the deliveries of one event-loop turn flushed as one ring entry with one wake-up, ' +
+        'the workers parked in Atomics.wait between batches as a process worker is; each message a flat 16-byte record (no component, no codec, no routing, capabilities, timers or mailbox). ' +
+        'Its host column is that relay, its raw column the MessagePort pair in the same round: what the Rust pair spends above it is the host\'s per-message work, not the design.',
+    );
     type Run = { ms: number; errors: number };
-    type Case = { r: Row; cmd: string; rawCmd?: string; extra: Record<string, unknown>; n: { host: number; raw: number }; sizes: { host: number[]; raw: number[] } };
+    /** onRaw: the case's host column runs in the raw child (the relaying floor) */
+    type Case = { r: Row; cmd: string; rawCmd?: string; onRaw?: boolean; extra: Record<string, unknown>; n: { host: number; raw: number }; sizes: { host: number[]; raw: number[] } };
     const sizes = () => ({ host: [] as number[], raw: [] as number[] });
     const cases: Case[] = [
       ...(rrPair && !rrPair.unavailable ? [{ r: rrPair, cmd: 'rr-rust-pair', rawCmd: 'rr', extra: { window: WINDOW }, n: { host: 0, raw: 0 }, sizes: sizes() }] : []),
+      { r: rrRing, cmd: 'rr-ring', rawCmd: 'rr', onRaw: true, extra: { window: WINDOW }, n: { host: 0, raw: 0 }, sizes: sizes() },
       ...(ffPair && !ffPair.unavailable ? [{ r: ffPair, cmd: 'ff-rust-pair', rawCmd: 'ff', extra: { window: 0 }, n: { host: 0, raw: 0 }, sizes: sizes() }] : []),
       { r: rr, cmd: 'rr', extra: { window: WINDOW }, n: { host: 0, raw: 0 }, sizes: sizes() },
       { r: ff, cmd: 'ff', extra: { window: 0 }, n: { host: 0, raw: 0 }, sizes: sizes() },
@@ -377,9 +428,10 @@ async function sectionMessaging(): Promise<void> {
     for (const c of cases) {
       checkBudget();
       // warm-up (JIT of the host paths): a short run, then one of about half a run's length
-      const w = await host.call<Run>(c.cmd, { ...c.extra, n: 2000, timeoutS: 60 }, 70000);
+      const hostSide = c.onRaw ? raw : host;
+      const w = await hostSide.call<Run>(c.cmd, { ...c.extra, n: 2000, timeoutS: 60 }, 70000);
       const wn = clamp((2000 / w.ms) * 1000 * RUN_S * 0.5, 500, 200000);
-      const h = await host.call<Run>(c.cmd, { ...c.extra, n: wn, timeoutS: 60 }, 70000);
+      const h = await hostSide.call<Run>(c.cmd, { ...c.extra, n: wn, timeoutS: 60 }, 70000);
       c.n.host = clamp((wn / h.ms) * 1000 * RUN_S, 500, 400000);
       await raw.call<Run>(c.rawCmd ?? c.cmd, { ...c.extra, n: 20000 }, 70000); // JIT warm-up
       const r = await raw.call<Run>(c.rawCmd ?? c.cmd, { ...c.extra, n: 20000 }, 70000);
@@ -392,7 +444,7 @@ async function sectionMessaging(): Promise<void> {
         const one = (side: 'host' | 'raw') => async () => {
           const n = c.n[side];
           const cmd = side === 'raw' ? (c.rawCmd ?? c.cmd) : c.cmd;
-          const res = await (side === 'host' ? host! : raw!).call<Run>(cmd, { ...c.extra, n, timeoutS: 120 }, 130000);
+          const res = await (side === 'host' && !c.onRaw ? host! : raw!).call<Run>(cmd, { ...c.extra, n, timeoutS: 120 }, 130000);
           if (res.errors) errs.push(`${side} ${c.r.name}: ${res.errors} of ${n} failed`);
           const rate = (n / res.ms) * 1000;
           c.r[side].push(rate);
