@@ -5,6 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { fileURLToPath } from 'node:url';
 import type { KinodeNode } from '../host/node.js';
 import { createHttpClientModule, type HttpClientModule } from '../host/modules/http-client/index.js';
@@ -52,7 +54,8 @@ describe('http-client through a node', () => {
         }),
       );
     }
-    mod = createHttpClientModule({ print: () => {} });
+    // a small send buffer so that a server which stops reading is found within a few MiB
+    mod = createHttpClientModule({ print: () => {}, wsSendBufferBytes: 1 << 20 });
     node = await bootNode({ packages, extraModules: [mod], verbosity: 2, print: process.env.HC_DEBUG ? (l) => console.error(`[node] ${l.slice(0, 400)}`) : () => {} });
     for (const gen of [0, 1]) {
       for (const p of ['probe', 'other', 'leaver', 'nocap', 'nogrant']) await node.waitForPrint(new RegExp(`probe ready fake\\.dev@${p}:hc${gen}:test\\.os`));
@@ -262,6 +265,56 @@ describe('http-client through a node', () => {
         const close = await viaProbe({ WebSocketClose: { channel_id: id } }, { who: OTHER });
         assert.equal(close.ok?.body, `{"Err":{"WsCloseFailed":{"channel_id":${id}}}}`);
         assert.ok(mod.channelsOf(`probe:${pkg}`).includes(id));
+      });
+
+      it('a server that stops reading: pushes are refused with a clear error, the channel closes, the owner is told', async () => {
+        // a peer that accepts the connection and then never reads from its socket
+        const stalled = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+        await new Promise((r) => stalled.once('listening', r));
+        let peerSocket: import('node:net').Socket | undefined;
+        const closedByUs = new Promise<number>((resolve) =>
+          stalled.on('connection', (sock, req) => {
+            peerSocket = req.socket as import('node:net').Socket;
+            peerSocket.pause();
+            sock.on('close', (code) => resolve(code));
+          }),
+        );
+        try {
+          const id = 60 + gen;
+          const url = `ws://127.0.0.1:${(stalled.address() as AddressInfo).port}/`;
+          assert.equal((await viaProbe({ WebSocketOpen: { url, headers: {}, channel_id: id } })).ok?.body, '{"Ok":"WebSocketAck"}');
+          await cmd(node, P, { op: 'inbox' });
+          const frame = { text: 'k'.repeat(256 * 1024) }; // text: the probe's base64 decoder is slow
+          let refused: string | undefined;
+          let acked = 0;
+          // the loopback socket's buffers take a few MiB first; 400 x 256 KiB bounds the loop
+          for (let i = 0; i < 400 && refused === undefined; i++) {
+            const r = await viaProbe({ WebSocketPush: { channel_id: id, message_type: 'Binary' } }, { blob: frame });
+            if (r.ok?.body === '{"Ok":"WebSocketAck"}') acked++;
+            else refused = r.ok?.body ?? JSON.stringify(r);
+          }
+          assert.ok(acked > 0, 'the first pushes go out');
+          const text = new RegExp(`^websocket channel ${id}: the server is not reading \\(\\d+ bytes queued, --ws-send-buffer 1048576\\); the channel is closed$`);
+          const err = JSON.parse(refused ?? 'null') as { Err: Record<string, unknown> };
+          if (gen === 0) assert.match((err.Err.WsPushFailed as { req: string }).req, text);
+          else assert.match(err.Err.ExecuteRequestFailed as string, text);
+          await node.waitForPrint(new RegExp(`http-client: websocket channel ${id} of probe:${pkg.replace('.', '\\.')}: server not reading`));
+          // a later push is refused the same way, not queued
+          const again = await viaProbe({ WebSocketPush: { channel_id: id, message_type: 'Text' } }, { blob: { text: 'more' } });
+          assert.ok(again.ok?.body.startsWith('{"Err":'), JSON.stringify(again));
+          // the socket is closed (1013, or 1006 once the grace ends: the peer reads again to see it)
+          // and the owner gets WebSocketClose
+          peerSocket?.resume();
+          const inbox = await inboxUntil(node, P, (all) => all.some((e) => e.body === `{"WebSocketClose":{"channel_id":${id}}}`));
+          assert.equal(inbox.filter((e) => e.body === `{"WebSocketClose":{"channel_id":${id}}}`).length, 1);
+          assert.ok([1013, 1006].includes(await closedByUs));
+          assert.deepEqual(mod.channelsOf(`probe:${pkg}`).filter((c) => c === id), []);
+          // the module still serves the process
+          assert.equal((await viaProbe({ WebSocketOpen: { url: `${ws.url}/echo`, headers: {}, channel_id: id } })).ok?.body, '{"Ok":"WebSocketAck"}');
+        } finally {
+          for (const c of stalled.clients) c.terminate();
+          await new Promise((r) => stalled.close(r));
+        }
       });
 
       it('a process that exits loses its channels', async () => {

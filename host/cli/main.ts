@@ -44,7 +44,7 @@ program
   .option('--max-process-memory <MiB>', 'per process: wasm memory and JS heap cap', int(16, 65536), 512)
   .option('--max-body-inflight <bytes>', 'request-body bytes held at once; more uploads wait (default 128 MiB)', int(1, 2 ** 53 - 1))
   .option('--max-ws-frame <bytes>', 'largest WebSocket message from a client (default 16 MiB)', int(1, 2 ** 31 - 1))
-  .option('--ws-send-buffer <bytes>', 'bytes queued to a WebSocket client before it is closed as not reading (default 16 MiB)', int(1, 2 ** 53 - 1))
+  .option('--ws-send-buffer <bytes>', 'bytes queued to a WebSocket peer (a client of the node, or the server of a process channel) before it is closed as not reading (default 16 MiB)', int(1, 2 ** 53 - 1))
   .option('--ws-frame-timeout <seconds>', 'time a client gets to finish a WebSocket message (default 30)', int(1, 86400))
   .option('--max-binds <n>', 'HTTP and WebSocket bindings one process may hold (default 10000)', int(1, 2 ** 31 - 1))
   .option('--max-response <bytes>', 'largest http-client response body (default 64 MiB)', int(0, 2 ** 53 - 1))

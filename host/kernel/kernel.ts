@@ -1,6 +1,8 @@
 // The kernel: process table, routing with capability checks, per-request timers, system
 // modules, and the lifecycle of process instances (run, exit, on-exit, restart, spawn).
 // It runs on the main thread and never blocks on a process: every process is a worker.
+// Beside it: module-table (module names per era), spawn-rules (spawn checks, process limits),
+// capability-gate (messaging checks), kernel-options (its options and the process spec).
 
 import type {
   Address,
@@ -8,27 +10,32 @@ import type {
   Delivery,
   Generation,
   KernelMessage,
-  LazyLoadBlob,
-  Message,
-  OnExit,
   ProcessId,
-  Request,
 } from '../types.js';
-import { addrStr, IdSource, isKimapSafe, isWellFormedPid, NETWORK, packageStr, parseProcessId, pidStr } from './address.js';
+import { addrStr, IdSource, NETWORK, packageStr, parseProcessId, pidStr } from './address.js';
 import { CapabilityStore } from './capabilities.js';
 import { CapabilityGate } from './capability-gate.js';
 import { isSystemProcessName } from './system-names.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
+import { ModuleTable, moduleSourceName, type ModuleEntry } from './module-table.js';
 import type { KernelObserver, MessageTap } from './observer.js';
-import { ProcessSlot, type MailboxLimits } from './process-slot.js';
+import { ProcessSlot } from './process-slot.js';
 import { RequestTimers, type PendingTimer } from './request-timers.js';
 import { RestartBackoff } from './restart-backoff.js';
+import {
+  childPid,
+  DEFAULT_PROCESS_LIMITS,
+  driveReadCap,
+  isOwnPackageDrive,
+  processLimitReached,
+  spawnPath,
+  type ProcessLimits,
+} from './spawn-rules.js';
 import { WorkerPool } from './worker-pool.js';
-import type { StateStore } from './state-store.js';
 import type { KernelCall, WorkerToKernel } from '../process/wire-protocol.js';
 import type { PreparedComponent } from '../loader/transpile-cache.js';
-import type { Drive } from '../package/drive.js';
 import { KERNEL_NAMES, STATE_NAMES, VFS_NAMES } from '../wire/names.js';
+import { DEFAULT_MAILBOX, type KernelOptions, type ProcessSpec } from './kernel-options.js';
 
 /** Sources the runtime exempts from the capability check. */
 const CAP_EXEMPT = new Set([KERNEL_NAMES.v1, STATE_NAMES.v1, VFS_NAMES.v1]);
@@ -36,15 +43,6 @@ const KERNEL_PID: ProcessId = parseProcessId(KERNEL_NAMES.v1);
 const VFS_PID: ProcessId = parseProcessId(VFS_NAMES.v1);
 /** setTimeout's limit; longer timeouts never fire in practice */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-export interface ProcessSpec {
-  pid: ProcessId;
-  generation: Generation;
-  /** drive path of the wasm, e.g. `/pkg:pub/pkg/x.wasm` */
-  wasmPath: string;
-  onExit: OnExit;
-  public: boolean;
-}
 
 interface ProcessRecord extends ProcessSpec {
   key: string;
@@ -55,48 +53,11 @@ interface ProcessRecord extends ProcessSpec {
   restarts: number;
 }
 
-interface ModuleEntry {
-  module: SystemModule;
-  key: string;
-  capExempt: boolean;
-  /** its two names, parsed once: they are needed on every message to or from it */
-  pids: { v0: ProcessId; v1: ProcessId };
-}
-
-export interface KernelOptions {
-  nodeName: string;
-  printLine: (verbosity: number, line: string) => void;
-  state: StateStore;
-  drive: Drive;
-  prepare: (bytes: Uint8Array, generation: Generation, label: string) => Promise<PreparedComponent>;
-  onPersistNeeded: () => void;
-  verbosity: number;
-  limits?: { [K in keyof ProcessLimits]?: number | undefined };
-  /** --max-process-memory: the worker's JS heap limit and the wasm memory cap (diagnosis) */
-  maxProcessMemoryBytes?: number;
-  /** bound of each process's mailbox (messages delivered and not yet taken) */
-  mailbox?: MailboxLimits;
-}
-
-/** Caps on live processes (issue 11.4): `spawn` past either fails with `name-taken`. */
-export interface ProcessLimits {
-  /** processes of one package (`--max-processes-per-package`) */
-  maxPerPackage: number;
-  /** processes on the node (`--max-processes`) */
-  maxTotal: number;
-}
-
-export const DEFAULT_PROCESS_LIMITS: ProcessLimits = { maxPerPackage: 256, maxTotal: 4096 };
-
-export const DEFAULT_MAILBOX: MailboxLimits = { maxMessages: 10_000, maxBytes: 64 * 2 ** 20 };
-
 export class Kernel {
   readonly node: string;
   readonly caps: CapabilityStore;
   private readonly processes = new Map<string, ProcessRecord>();
-  private readonly modules = new Map<string, ModuleEntry>();
-  /** module name (either era) -> entry, with the era each name belongs to */
-  private readonly moduleNames = new Map<string, { entry: ModuleEntry; era: Generation | 'both' }>();
+  private readonly modules = new ModuleTable();
   /** expects-response timers of requests in flight */
   private readonly timers = new RequestTimers((holder, id, p) => this.deliverTimeout(holder, id, p));
   private readonly exitListeners: Array<(pid: ProcessId) => void> = [];
@@ -121,7 +82,7 @@ export class Kernel {
         public: r.public,
         onExit: r.onExit.tag === 'none' ? 'None' : r.onExit.tag === 'restart' ? 'Restart' : 'Requests',
       })),
-    has: (pid) => this.processes.has(pid) || this.moduleNames.has(pid),
+    has: (pid) => this.processes.has(pid) || this.modules.has(pid),
     setMessageTap: (tap) => {
       this.tap = tap;
     },
@@ -168,20 +129,11 @@ export class Kernel {
   // ---------------------------------------------------------------- modules
 
   registerModule(module: SystemModule, opts: { capExempt?: boolean } = {}): void {
-    const key = module.names.v1;
-    const pids = { v0: parseProcessId(module.names.v0), v1: parseProcessId(module.names.v1) };
-    const entry: ModuleEntry = { module, key, capExempt: opts.capExempt ?? false, pids };
-    this.modules.set(key, entry);
-    if (module.names.v0 === module.names.v1) {
-      this.moduleNames.set(module.names.v0, { entry, era: 'both' });
-    } else {
-      this.moduleNames.set(module.names.v0, { entry, era: 0 });
-      this.moduleNames.set(module.names.v1, { entry, era: 1 });
-    }
+    this.modules.register(module, opts.capExempt ?? false);
   }
 
   async startModules(): Promise<void> {
-    for (const entry of this.modules.values()) await entry.module.start(this.moduleContext(entry));
+    for (const entry of this.modules.entries()) await entry.module.start(this.moduleContext(entry));
   }
 
   private moduleContext(entry: ModuleEntry): ModuleContext {
@@ -207,20 +159,7 @@ export class Kernel {
 
   /** Canonical holder key for a process id text (module aliases fold to one key). */
   holderKey(pid: string): string {
-    return this.moduleNames.get(pid)?.entry.key ?? pid;
-  }
-
-  private moduleFor(pid: ProcessId, senderGen: Generation | undefined): ModuleEntry | undefined {
-    const m = this.moduleNames.get(pidStr(pid));
-    if (!m) return undefined;
-    // each era addresses the modules by its own names only
-    if (m.era !== 'both' && senderGen !== undefined && m.era !== senderGen) return undefined;
-    return m.entry;
-  }
-
-  /** The name a module presents to a receiver of the given generation. */
-  private moduleSourceName(entry: ModuleEntry, gen: Generation | undefined): ProcessId {
-    return gen === 0 ? entry.pids.v0 : entry.pids.v1;
+    return this.modules.holderKey(pid);
   }
 
   private newSlot(): ProcessSlot {
@@ -233,7 +172,7 @@ export class Kernel {
     const targetGen = this.processes.get(pidStr(target.process))?.generation;
     const km: KernelMessage = {
       id,
-      source: this.addr(this.moduleSourceName(entry, targetGen)),
+      source: this.addr(moduleSourceName(entry, targetGen)),
       target,
       rsvp: msg.rsvp,
       message: msg.message,
@@ -454,27 +393,19 @@ export class Kernel {
 
   private async spawn(parent: ProcessRecord, c: Extract<KernelCall, { op: 'spawn' }>): Promise<unknown> {
     const err = (e: string) => ({ tag: 'err', val: e });
-    const path = c.wasmPath.startsWith('/') ? c.wasmPath : `/${c.wasmPath}`;
-    const drive = this.opts.drive.driveOf(path);
-    const readCap: Capability = {
-      issuer: this.addr(VFS_PID),
-      params: JSON.stringify({ kind: 'read', drive: drive ?? '' }),
-    };
-    // the runtime reads the wasm through vfs as the caller: its own package's drives need no cap
-    const ownPackage = drive !== undefined && drive.split('/')[1] === packageStr(parent.pid);
-    if (!drive || (!ownPackage && !this.caps.has(parent.key, readCap))) return err('no-file-at-path');
+    const { path, drive } = spawnPath(c.wasmPath, (p) => this.opts.drive.driveOf(p));
+    // the runtime reads the wasm through vfs as the caller
+    if (!drive) return err('no-file-at-path');
+    if (!isOwnPackageDrive(drive, parent.pid) && !this.caps.has(parent.key, driveReadCap(this.addr(VFS_PID), drive))) {
+      return err('no-file-at-path');
+    }
     const bytes = await this.opts.drive.read(path);
     if (!bytes) return err('no-file-at-path');
 
-    const name = c.name ?? BigInt.asUintN(64, this.freshId()).toString();
-    const child: ProcessId = { processName: name, packageName: parent.pid.packageName, publisherNode: parent.pid.publisherNode };
-    if (parent.generation === 1 && !isKimapSafe(child)) {
-      throw new Error(`spawn: process name "${name}" is not Kimap-safe`);
-    }
-    if (!isWellFormedPid(child)) throw new Error(`spawn: bad process name "${name}"`);
+    const child = childPid(parent.pid, c.name ?? BigInt.asUintN(64, this.freshId()).toString(), parent.generation);
     // the runtime's intent (its code has a quirk that returns ok here)
-    if (this.processes.has(pidStr(child)) || this.moduleNames.has(pidStr(child))) return err('name-taken');
-    const full = this.processLimitReached(child);
+    if (this.processes.has(pidStr(child)) || this.modules.has(pidStr(child))) return err('name-taken');
+    const full = processLimitReached(this.limits, this.processes.values(), this.processes.size, child);
     if (full) {
       // the runtime answers name-taken whenever the kernel will not initialize the child
       this.print(0, `kernel: process ${parent.key} cannot spawn ${pidStr(child)}: ${full}`);
@@ -496,17 +427,6 @@ export class Kernel {
     if (!started) return err('no-file-at-path');
     this.caps.add(pidStr(child), [this.messagingCap(parent.pid)]);
     return { tag: 'ok', val: child };
-  }
-
-  /** Why one more process of `pid`'s package would exceed a limit, or undefined. */
-  private processLimitReached(pid: ProcessId): string | undefined {
-    const { maxPerPackage, maxTotal } = this.limits;
-    if (this.processes.size >= maxTotal) return `the node has ${this.processes.size} processes (--max-processes ${maxTotal})`;
-    const pkg = packageStr(pid);
-    let n = 0;
-    for (const r of this.processes.values()) if (packageStr(r.pid) === pkg) n++;
-    if (n >= maxPerPackage) return `package ${pkg} has ${n} processes (--max-processes-per-package ${maxPerPackage})`;
-    return undefined;
   }
 
   // ---------------------------------------------------------------- routing
@@ -591,7 +511,7 @@ export class Kernel {
       return;
     }
     const rec = this.processes.get(targetText);
-    const moduleEntry = rec ? undefined : this.moduleFor(km.target.process, senderGen);
+    const moduleEntry = rec ? undefined : this.modules.forSender(km.target.process, senderGen);
     if (!rec && !moduleEntry) {
       this.printMissingModule(targetText, sourceText, senderGen);
       this.print(2, `event loop: process ${sourceText} sent message to non-existing ${targetText}; dropping message`);
@@ -665,7 +585,7 @@ export class Kernel {
     this.timers.clearAll();
     await this.pool.stop();
     await Promise.all([...this.processes.values()].map((r) => r.slot.terminate()));
-    for (const entry of this.modules.values()) await entry.module.stop();
+    for (const entry of this.modules.entries()) await entry.module.stop();
     await this.opts.state.idle(); // state writes already asked for land before the node stops
   }
 

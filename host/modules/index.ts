@@ -19,7 +19,7 @@ export function createSystemModules(env: ModuleEnvironment): SystemModule[] {
   return [
     new TimerModule(),
     httpServer,
-    createHttpClientModule({ print: env.print, maxResponseBytes: env.maxResponseBytes }),
+    createHttpClientModule({ print: env.print, maxResponseBytes: env.maxResponseBytes, wsSendBufferBytes: env.wsSendBufferBytes }),
     createKvModule({ home: env.home }),
     createSqliteModule({ home: env.home }),
     createVfsModule({ home: env.home }),

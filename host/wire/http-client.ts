@@ -136,10 +136,15 @@ export type ClientError =
   | { kind: 'ws-push-bad-text' }
   | { kind: 'ws-close-failed'; channelId: number }
   /** kinode-host only (the runtime has no limit): v1 ExecuteRequestFailed(text); v0 RequestFailed(text) */
-  | { kind: 'response-too-large'; url: string; limit: number };
+  | { kind: 'response-too-large'; url: string; limit: number }
+  /** kinode-host only (the runtime queues without limit): v1 ExecuteRequestFailed(text); v0 WsPushFailed(text) */
+  | { kind: 'ws-push-overflow'; channelId: number; queued: number; limit: number };
 
 const tooLargeText = (e: { url: string; limit: number }): string =>
   `response body for url (${e.url}) is larger than the ${e.limit} bytes allowed (--max-response)`;
+
+const overflowText = (e: { channelId: number; queued: number; limit: number }): string =>
+  `websocket channel ${e.channelId}: the server is not reading (${e.queued} bytes queued, --ws-send-buffer ${e.limit}); the channel is closed`;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -179,6 +184,8 @@ function v0Error(e: ClientError): string {
       return `{"WsCloseFailed":{"channel_id":${e.channelId}}}`;
     case 'response-too-large':
       return `{"RequestFailed":{"error":${q(tooLargeText(e))}}}`;
+    case 'ws-push-overflow':
+      return `{"WsPushFailed":{"req":${q(overflowText(e))}}}`;
   }
 }
 
@@ -209,6 +216,8 @@ function v1Error(e: ClientError): string {
       return `{"WsCloseFailed":{"channel_id":${e.channelId}}}`;
     case 'response-too-large':
       return `{"ExecuteRequestFailed":${q(tooLargeText(e))}}`;
+    case 'ws-push-overflow':
+      return `{"ExecuteRequestFailed":${q(overflowText(e))}}`;
   }
 }
 

@@ -18,6 +18,8 @@ export interface HttpClientModuleOptions {
   limits?: Partial<ActionLimits>;
   /** `--max-response`; undefined: DEFAULT_MAX_RESPONSE */
   maxResponseBytes?: number | undefined;
+  /** `--ws-send-buffer`: bytes queued to a process's WebSocket peer before it counts as not reading */
+  wsSendBufferBytes?: number | undefined;
 }
 
 
@@ -60,7 +62,7 @@ export function createHttpClientModule(opts: HttpClientModuleOptions): HttpClien
           }),
         print: (v, text) => ctx.print(v, text),
         println: opts.print,
-      });
+      }, opts.wsSendBufferBytes);
       handler = new ActionHandler(ctx, channels, agent, limits);
       const ch = channels;
       const h = handler;

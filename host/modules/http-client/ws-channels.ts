@@ -22,6 +22,10 @@ export interface ChannelSink {
 }
 
 const MAX_MESSAGE = 64 << 20; // tungstenite's max_message_size
+/** `--ws-send-buffer` default, as for the server's clients: bytes queued before a peer counts as not reading */
+export const DEFAULT_WS_SEND_BUFFER = 16 * 1024 * 1024;
+/** what a socket closed for not reading gets to finish its Close handshake before it is destroyed */
+const CLOSE_GRACE_MS = 1000;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 type ChannelState = 'opening' | 'live' | 'closed-by-owner' | 'replaced' | 'dropped';
@@ -29,6 +33,8 @@ type ChannelState = 'opening' | 'live' | 'closed-by-owner' | 'replaced' | 'dropp
 class Channel {
   state: ChannelState = 'opening';
   held = true;
+  /** closed for not reading: every later push is refused the same way */
+  overflowed = false;
   private readonly queue: Array<() => void> = [];
 
   constructor(
@@ -61,7 +67,10 @@ export type { Channel };
 export class WsChannels {
   private readonly owners = new Map<string, Owned>();
 
-  constructor(private readonly sink: ChannelSink) {}
+  constructor(
+    private readonly sink: ChannelSink,
+    private readonly sendBufferBytes: number = DEFAULT_WS_SEND_BUFFER,
+  ) {}
 
   private owned(key: string): Owned {
     let o = this.owners.get(key);
@@ -213,6 +222,9 @@ export class WsChannels {
   push(owner: Address, channelId: number, type: WsMessageType, blob: LazyLoadBlob | undefined): ClientError | undefined {
     const c = this.owners.get(pidStr(owner.process))?.channels.get(channelId);
     if (!c) return { kind: 'ws-push-unknown-channel', channelId };
+    if ((type === 'Text' || type === 'Binary') && (c.overflowed || c.ws.bufferedAmount >= this.sendBufferBytes)) {
+      return this.overflow(c);
+    }
     const ignore = (): void => {};
     switch (type) {
       case 'Text': {
@@ -241,6 +253,22 @@ export class WsChannels {
         if (c.ws.readyState === WebSocket.OPEN) c.ws.close();
         return undefined;
     }
+  }
+
+  /**
+   * The server stopped reading: pushing on would buffer without limit (the runtime's queue is
+   * unbounded). The push is refused with a clear error and the socket closed with 1013 (try
+   * again later); the owner gets the usual WebSocketClose when it is gone.
+   */
+  private overflow(c: Channel): ClientError {
+    const error: ClientError = { kind: 'ws-push-overflow', channelId: c.channelId, queued: c.ws.bufferedAmount, limit: this.sendBufferBytes };
+    if (!c.overflowed) {
+      c.overflowed = true;
+      this.sink.print(0, `http-client: websocket channel ${c.channelId} of ${pidStr(c.owner.process)}: server not reading (${error.queued} bytes queued), closing`);
+      c.ws.close(1013, 'not reading');
+      setTimeout(() => c.ws.terminate(), CLOSE_GRACE_MS).unref();
+    }
+    return error;
   }
 
   /** WebSocketClose from `owner`. Undefined = Ack. */

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Capability, Generation, KernelMessage, ProcessId } from '../../types.js';
 import type { ModuleContext, SystemModule } from '../../kernel/module.js';
-import type { ProcessSpec } from '../../kernel/kernel.js';
+import type { ProcessSpec } from '../../kernel/kernel-options.js';
 import { MESSAGING, parseProcessId } from '../../kernel/address.js';
 import type { Drive } from '../../package/drive.js';
 import { driveCap } from '../../package/install.js';

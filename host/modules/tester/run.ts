@@ -9,7 +9,7 @@
 
 import { readdir, readFile } from 'node:fs/promises';
 import type { Capability, Generation, ProcessId } from '../../types.js';
-import type { ProcessSpec } from '../../kernel/kernel.js';
+import type { ProcessSpec } from '../../kernel/kernel-options.js';
 import { IdSource, MESSAGING, NETWORK, parseAddress, parseProcessId } from '../../kernel/address.js';
 import type { Drive } from '../../package/drive.js';
 import { componentGeneration, driveCap } from '../../package/install.js';
