@@ -35,11 +35,22 @@ function ask(req: RelayRequest, transfer?: ArrayBuffer[]): RelayReply {
   }
 }
 
+/** the guest memory per blob size, made and filled once (as a process's memory outlives its calls) */
+const memories = new Map<number, { buffer: ArrayBuffer }>();
+
+function memoryFor(size: number): { buffer: ArrayBuffer } {
+  let memory = memories.get(size);
+  if (!memory) {
+    memory = new Memory({ initial: Math.ceil((2 * size) / 65536) + 1 });
+    new Uint8Array(memory.buffer, 0, size).set(Uint8Array.from({ length: size }, (_, i) => i & 255));
+    memories.set(size, memory);
+  }
+  return memory;
+}
+
 parent.on('message', (c: RelayCommand) => {
-  const pages = Math.ceil((2 * c.size) / 65536) + 1;
-  const memory = new Memory({ initial: pages });
+  const memory = memoryFor(c.size);
   const guest = new Uint8Array(memory.buffer);
-  for (let i = 0; i < c.size; i++) guest[i] = i & 255;
   let ok = true;
   for (let k = 0; k < c.n && ok; k++) {
     const out = new Uint8Array(memory.buffer.slice(0, c.size));
