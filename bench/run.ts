@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { BUILD, Child, RESULTS_DIR, cpuPercent, fmt, hasBuilt, median, percentile, selfCpu } from './common.js';
 import { machine, machineLine, markdown, svgChart, textTable, type Row, type Target } from './report.js';
 import { wsLoad } from './ws-load.js';
+import type { GcPauses } from './gc-pauses.js';
 import { sectionStorageDb } from './storage-db.js';
 import { sectionStorageVfs } from './storage-vfs.js';
 
@@ -144,6 +145,31 @@ function cpuNote(label: string, host: CpuPair, raw: CpuPair, genName: string): s
 
 // ================================================================ 1. HTTP round trip
 
+interface GcSeen {
+  requests: number;
+  minor: number[];
+  major: number[];
+}
+const newGcSeen = (): GcSeen => ({ requests: 0, minor: [], major: [] });
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Adds one run's pauses to `acc`; returns that run's pause ms per 1,000 requests. */
+function addGc(acc: GcSeen, g: GcPauses, requests: number): number {
+  acc.requests += requests;
+  acc.minor.push(...g.minor);
+  acc.major.push(...g.major);
+  return requests > 0 ? ((sum(g.minor) + sum(g.major)) / requests) * 1000 : NaN;
+}
+
+function gcText(g: GcSeen): string {
+  const per = (ms: number) => fmt(g.requests > 0 ? (ms / g.requests) * 1000 : NaN);
+  const minorMax = g.minor.length ? Math.max(...g.minor) : 0;
+  return (
+    `${g.minor.length} scavenges (${per(sum(g.minor))} ms per 1,000 requests, p90 ${fmt(percentile(g.minor, 90))} ms, longest ${fmt(minorMax)} ms, ` +
+    `${g.minor.filter((d) => d >= 10).length} of 10 ms or more), ${g.major.length} other pauses (${per(sum(g.major))} ms per 1,000 requests)`
+  );
+}
+
 async function sectionHttp(): Promise<void> {
   const S = '1. HTTP round trip';
   const levels = [1, 10, 50];
@@ -160,6 +186,12 @@ async function sectionHttp(): Promise<void> {
   const relayRps = row(S, relayName, 'req/s', 'higher');
   const relayP99 = row(S, relayName, 'p99 ms', 'lower');
   rs.push(relayRps, relayP99);
+  // what makes the p99: the main thread's GC pauses in the same runs (bench/gc-pauses.ts)
+  const gcMetric = 'main-thread GC pause ms per 1,000 requests';
+  const gcRow = row(S, '50 connections', gcMetric, 'lower');
+  const relayGc = row(S, relayName, gcMetric, 'lower');
+  rs.push(gcRow, relayGc);
+  const gcSeen = { host: newGcSeen(), raw: newGcSeen(), relay: newGcSeen() };
   let host: Child | undefined;
   let raw: Child | undefined;
   let relay: Child | undefined;
@@ -200,6 +232,7 @@ async function sectionHttp(): Promise<void> {
           const target = side === 'host' ? host! : raw!;
           // autocannon's own latency histogram has 1 ms resolution; its response events carry µs
           const lat: number[] = [];
+          if (c === 50) await target.call('gc');
           const res = await withCpu(target, acc[side], async () => {
             const inst = autocannon({ url: String(target.info.url), connections: c, duration: SECONDS, timeout: 10 });
             inst.on('response', (_client, status, _bytes, ms) => {
@@ -211,13 +244,16 @@ async function sectionHttp(): Promise<void> {
           rps[side].push(res.requests.total / res.duration);
           p50[side].push(percentile(lat, 50));
           p99[side].push(percentile(lat, 99));
+          if (c === 50) gcRow[side].push(addGc(gcSeen[side], await target.call<GcPauses>('gc'), res.requests.total));
         };
         await alternate(round, one('host'), one('raw'));
       }
       checkBudget();
       const relayOne = (side: 'host' | 'raw') => async () => {
         const lat: number[] = [];
-        const inst = autocannon({ url: String((side === 'host' ? relay! : raw!).info.url), connections: 50, duration: SECONDS, timeout: 10 });
+        const target = side === 'host' ? relay! : raw!;
+        await target.call('gc');
+        const inst = autocannon({ url: String(target.info.url), connections: 50, duration: SECONDS, timeout: 10 });
         inst.on('response', (_client, status, _bytes, ms) => {
           if (status >= 200 && status < 300 && lat.length < 5_000_000) lat.push(ms);
         });
@@ -225,11 +261,16 @@ async function sectionHttp(): Promise<void> {
         if (res.errors || res.non2xx || res.timeouts) errs.push(`relay ${side}: ${res.errors} errors, ${res.timeouts} timeouts, ${res.non2xx} non-2xx`);
         relayRps[side].push(res.requests.total / res.duration);
         relayP99[side].push(percentile(lat, 99));
+        relayGc[side].push(addGc(side === 'host' ? gcSeen.relay : gcSeen.raw, await target.call<GcPauses>('gc'), res.requests.total));
       };
       await alternate(round, relayOne('host'), relayOne('raw'));
       log(`${S}: round ${round + 1}/${ROUNDS} done`);
     }
     if (errs.length) notes.push(`${S}: errors seen: ${errs.join('; ')}`);
+    notes.push(
+      `${S}, 50 conns: main-thread GC pauses over all rounds (PerformanceObserver 'gc' in each child) — ` +
+        (['host', 'raw', 'relay'] as const).map((k) => `${k === 'relay' ? 'relaying' : k} ${gcText(gcSeen[k])}`).join('; '),
+    );
     for (const [c, acc] of cpu) notes.push(cpuNote(`${S}, ${c} conn${c > 1 ? 's' : ''}`, acc.host, acc.raw, 'autocannon'));
   } catch (e) {
     settle(S, rs, e);

@@ -12,6 +12,7 @@ import { startNode, type KinodeNode, type NodeOptions } from '../host/node.js';
 import { built, hasBuilt, makePackage, sleep, type CpuSample } from './common.js';
 import { runAlone } from './alone.js';
 import { dbRoles } from './storage-db-target.js';
+import { observeGc, takeGcPauses } from './gc-pauses.js';
 
 type Args = Record<string, unknown>;
 type Handler = (a: Args) => Promise<unknown>;
@@ -577,6 +578,9 @@ commands.set('cpu', async (): Promise<CpuSample> => {
   const u = process.cpuUsage();
   return { cpuUs: u.user + u.system, at: performance.now() };
 });
+// the main thread's GC pauses since the last `gc` (bench/gc-pauses.ts)
+observeGc();
+commands.set('gc', () => takeGcPauses());
 commands.set('stop', async () => {
   for (const c of cleanups.splice(0).reverse()) {
     try {

@@ -35,6 +35,7 @@ import {
   splitTarget,
 } from './request-info.js';
 import { HTTP_SERVER_NAMES } from '../../wire/names.js';
+import { PendingTable } from './pending-table.js';
 
 export { HTTP_SERVER_NAMES };
 
@@ -155,7 +156,7 @@ export class HttpPipeline {
    * same `requestTimeoutMs`, so insertion order is deadline order: one timer, armed for the
    * oldest entry, answers 408s (a timer per request cost ~4 µs of the kernel thread each).
    */
-  private readonly pending = new Map<bigint, Pending>();
+  private readonly pending = new PendingTable<Pending>();
   private timeoutTimer: NodeJS.Timeout | undefined;
   private readonly loginLimiter = new LoginLimiter();
   /** seconds put in `expects-response` of forwarded requests (the runtime's 15) */
@@ -365,7 +366,7 @@ export class HttpPipeline {
   }
 
   private wait(id: bigint, kind: Pending['kind'], res: ServerResponse): void {
-    this.pending.delete(id); // a reused id goes to the back, keeping deadline order
+    // a reused id goes to the back, keeping deadline order
     this.pending.set(id, { kind, res, deadline: performance.now() + this.o.requestTimeoutMs });
     if (this.timeoutTimer === undefined) this.timeoutTimer = setTimeout(this.expire, this.o.requestTimeoutMs);
   }
@@ -374,7 +375,8 @@ export class HttpPipeline {
   private readonly expire = (): void => {
     this.timeoutTimer = undefined;
     const now = performance.now();
-    for (const [id, p] of this.pending) {
+    for (let e = this.pending.oldest(); e !== undefined; e = this.pending.oldest()) {
+      const [id, p] = e;
       if (p.deadline > now) {
         // timers run on the loop's cached clock and may fire a little early: at least 1 ms
         this.timeoutTimer = setTimeout(this.expire, Math.max(1, Math.ceil(p.deadline - now)));
