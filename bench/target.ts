@@ -12,6 +12,7 @@ import { startNode, type KinodeNode, type NodeOptions } from '../host/node.js';
 import { built, hasBuilt, makePackage, sleep, type CpuSample } from './common.js';
 import { runAlone } from './alone.js';
 import { dbRoles } from './storage-db-target.js';
+import { startRingRelay } from './ring-relay.js';
 import { observeGc, takeGcPauses } from './gc-pauses.js';
 
 type Args = Record<string, unknown>;
@@ -326,6 +327,10 @@ const roles: Record<string, Handler> = {
       wa.postMessage({ cmd: 'rr', n: num(c, 'n'), window: num(c, 'window'), seq: me });
       return { ms: (await done).ms, errors: 0 };
     });
+    // the floor of the design: the same ping-pong relayed by this thread over the host's rings (bench/ring-relay.ts)
+    const relay = await startRingRelay(file);
+    cleanups.push(() => relay.stop());
+    commands.set('rr-ring', async (c) => ({ ms: await relay.rr(num(c, 'n'), num(c, 'window')), errors: 0 }));
     commands.set('ff', async (c) => {
       const me = ++seq;
       const t0 = performance.now();

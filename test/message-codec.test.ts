@@ -107,4 +107,28 @@ describe('worker <-> kernel message codec', () => {
     assert.ok(isWithBlobs(d), 'a 100,000-byte blob of its own buffer, given up, travels beside');
     assert.deepEqual(plain(decodeDeliveries(d.head, d.blobs)), plain(batch));
   });
+
+  it('repeated and near-identical names decode exactly (the decoder keeps short strings it has seen)', () => {
+    // 3,000 names over a 1,024-slot cache: same lengths, one character apart, unicode among them,
+    // each decoded twice in a row and again after all the others
+    const names = Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? `ü${i}é` : i % 3 === 0 ? `proc-${i}`.padEnd(12, 'x') : `p${i}`));
+    const items = names.map((n, i) => ({ ...fireAndForget, id: BigInt(i), target: addr('node.os', n), rsvp: addr(n, 'a') }));
+    for (const round of [0, 1, 2]) {
+      const got = decodeOutgoing(encodeOutgoing(round === 2 ? [...items].reverse() : items));
+      const want = round === 2 ? [...items].reverse() : items;
+      assert.deepEqual(got.map((g) => [g.target.process.processName, g.rsvp?.node]), want.map((w) => [w.target.process.processName, w.rsvp?.node]));
+    }
+  });
+
+  it('a name with bytes that are not UTF-8 decodes as TextDecoder decodes it, every time', () => {
+    const encodeBad = (): Uint8Array => {
+      const buf = encodeOutgoing([{ ...fireAndForget, target: addr('node.os', 'bad-?-name') }]);
+      buf[buf.indexOf(0x3f)] = 0xe9; // a lone Latin-1 byte: one replacement character, as many characters as bytes
+      return buf;
+    };
+    for (let i = 0; i < 3; i++) assert.equal(decodeOutgoing(encodeBad())[0]!.target.process.processName, 'bad-\ufffd-name');
+    // and the ASCII name of the same length is not mistaken for it, nor it for the ASCII one
+    assert.equal(decodeOutgoing(encodeOutgoing([{ ...fireAndForget, target: addr('node.os', 'bad-e-name') }]))[0]!.target.process.processName, 'bad-e-name');
+    assert.equal(decodeOutgoing(encodeBad())[0]!.target.process.processName, 'bad-\ufffd-name');
+  });
 });

@@ -16,6 +16,7 @@ import { addrStr, IdSource, NETWORK, packageStr, parseProcessId, pidStr } from '
 import { CapabilityStore } from './capabilities.js';
 import { CapabilityGate } from './capability-gate.js';
 import { isSystemProcessName } from './system-names.js';
+import { pidText } from './pid-text.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
 import { ModuleTable, moduleSourceName, type ModuleEntry } from './module-table.js';
 import type { KernelObserver, MessageTap } from './observer.js';
@@ -46,6 +47,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface ProcessRecord extends ProcessSpec {
   key: string;
+  /** its address and the address's text, built once: every message it sends needs them */
+  address: Address;
+  addrText: string;
   slot: ProcessSlot;
   running: boolean;
   backoff: RestartBackoff;
@@ -208,6 +212,8 @@ export class Kernel {
     this.processes.set(key, {
       ...spec,
       key,
+      address: this.addr(spec.pid),
+      addrText: addrStr(this.addr(spec.pid)),
       slot: this.newSlot(),
       running: false,
       backoff: new RestartBackoff(),
@@ -438,10 +444,10 @@ export class Kernel {
   private sendFromProcess(rec: ProcessRecord, item: Omit<KernelMessage, 'source'>): void {
     const km: KernelMessage = {
       id: item.id,
-      source: this.addr(rec.pid),
+      source: rec.address,
       target: this.resolveOur(item.target),
       rsvp: item.rsvp,
-      message: this.gate.filterAttached(rec.key, addrStr(this.addr(rec.pid)), item.message),
+      message: this.gate.filterAttached(rec.key, rec.addrText, item.message),
       lazyLoadBlob: item.lazyLoadBlob,
     };
     if (km.message.tag === 'request' && km.message.val.expectsResponse !== undefined) {
@@ -495,8 +501,9 @@ export class Kernel {
   private route(km: KernelMessage, from: Sender): void {
     const senderGen = from.kind === 'process' ? from.rec.generation : undefined;
     const sourceKey = this.senderName(from);
-    const sourceText = pidStr(km.source.process);
-    const targetText = pidStr(km.target.process);
+    // a process's messages carry its own address (sendFromProcess): its text is its key
+    const sourceText = from.kind === 'process' ? from.rec.key : pidStr(km.source.process);
+    const targetText = pidText(km.target.process);
     if (km.target.node !== this.node) {
       const networked = from.kind === 'process' && this.caps.has(from.rec.key, { issuer: this.addr(KERNEL_PID), params: NETWORK });
       if (from.kind === 'process' && !networked) {

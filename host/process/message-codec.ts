@@ -123,6 +123,10 @@ class Writer {
   }
 }
 
+/** Slots of the decoder's cache of short strings (a power of two; direct-mapped, per thread). */
+const STR_CACHE = 1024;
+const strCache: Array<string | undefined> = new Array<string | undefined>(STR_CACHE).fill(undefined);
+
 /** One writer per thread, reused: encoding is synchronous and never nested. */
 const writer = new Writer();
 
@@ -162,16 +166,24 @@ class Reader {
     const n = this.u32();
     const start = this.at;
     this.at += n;
-    if (n < 64) {
-      let s = '';
-      for (let i = start; i < start + n; i++) {
-        const c = this.buf[i]!;
-        if (c >= 0x80) return utf8Decoder.decode(this.buf.subarray(start, start + n));
-        s += String.fromCharCode(c);
-      }
-      return s;
+    if (n >= 64) return utf8Decoder.decode(this.buf.subarray(start, start + n));
+    // short strings are names (node, process, package, publisher) and repeat on every message:
+    // taken from a small cache when the bytes match, so decoding an address allocates nothing
+    const buf = this.buf;
+    const end = start + n;
+    let h = n;
+    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
+    const slot = (h ^ (h >>> 9)) & (STR_CACHE - 1);
+    const hit = strCache[slot];
+    if (hit !== undefined && hit.length === n) {
+      let i = 0;
+      while (i < n && hit.charCodeAt(i) === buf[start + i]) i++;
+      if (i === n) return hit;
     }
-    return utf8Decoder.decode(this.buf.subarray(start, start + n));
+    const s = utf8Decoder.decode(buf.subarray(start, end));
+    // only ASCII strings are kept: their length is their byte count, so the match above is exact
+    if (s.length === n) strCache[slot] = s;
+    return s;
   }
 
   bytes(): Uint8Array {

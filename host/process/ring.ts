@@ -25,6 +25,8 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
  * 1,000 processes (64 KiB rings: ~46 MiB; 16 KiB: ~15 MiB) against ~10 MiB per process.
  */
 export const RING_DATA_BYTES = 32 * 1024;
+/** Bytes of a receiver's arena of copied-out items (RingReceiver.copyOut). */
+const ARENA_BYTES = 16 * 1024;
 const HEAD = 0;
 const TAIL = 16;
 const DATA = 128;
@@ -108,6 +110,9 @@ export class RingReceiver {
   private expect = 0;
   /** a port item taken ahead of its turn (at most one: the port itself is in order) */
   private early: PortItem | undefined;
+  /** where items are copied out of the ring (copyOut) */
+  private arena = new Uint8Array(0); // made on first use: an idle process keeps none
+  private arenaAt = 0;
 
   constructor(sab: SharedArrayBuffer, private readonly port: MessagePort) {
     this.ctl = new Int32Array(sab, 0, DATA / 4);
@@ -119,7 +124,7 @@ export class RingReceiver {
 
   /**
    * The next item in sequence, or undefined when it has not arrived. Bytes from the ring are a
-   * fresh copy (the slot is reused once the head moves); bytes from the port arrive as the
+   * copy (the slot is reused once the head moves; copyOut); bytes from the port arrive as the
    * Uint8Array that was transferred; objects as they were posted.
    */
   next(): unknown {
@@ -151,6 +156,25 @@ export class RingReceiver {
     return this.early !== undefined || Atomics.load(this.ctl, TAIL) !== this.head;
   }
 
+  /**
+   * The item's bytes, copied out of the ring into the current arena: a fresh ArrayBuffer per item
+   * (a backing store, external-memory accounting and a sweep for each) was a large part of the
+   * per-message cost on both threads. Items share an arena, so a view kept of one item keeps
+   * its arena (ARENA_BYTES) alive; large items get their own buffer.
+   */
+  private copyOut(at: number, len: number): Uint8Array {
+    if (len > ARENA_BYTES / 4) return this.bytes.slice(at, at + len);
+    let start = this.arenaAt;
+    if (start + len > this.arena.length) {
+      this.arena = new Uint8Array(ARENA_BYTES);
+      start = 0;
+    }
+    const out = this.arena.subarray(start, start + len);
+    out.set(this.bytes.subarray(at, at + len));
+    this.arenaAt = start + pad(len);
+    return out;
+  }
+
   private fromRing(want: number): Uint8Array | undefined {
     const tail = Atomics.load(this.ctl, TAIL);
     let head = this.head;
@@ -168,7 +192,7 @@ export class RingReceiver {
     }
     if (this.words[(pos >> 2) + 1] !== want) return undefined;
     const len = this.words[pos >> 2]!;
-    const out = this.bytes.slice(pos + 8, pos + 8 + len);
+    const out = this.copyOut(pos + 8, len);
     this.head = (head + 8 + pad(len)) | 0;
     Atomics.store(this.ctl, HEAD, this.head);
     this.expect = (want + 1) | 0;
