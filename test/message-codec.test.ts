@@ -3,7 +3,17 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeDeliveries, decodeOutgoing, encodeDeliveries, encodeOutgoing } from '../host/process/message-codec.js';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import {
+  decodeDeliveries,
+  decodeOutgoing,
+  encodeDeliveries,
+  encodeDeliveriesParts,
+  encodeOutgoing,
+  encodeOutgoingParts,
+  isWithBlobs,
+  OOB_MIN_BYTES,
+} from '../host/process/message-codec.js';
 import type { Address, Delivery, KernelMessage } from '../host/types.js';
 import { enc } from './helpers.js';
 
@@ -61,6 +71,41 @@ describe('worker <-> kernel message codec', () => {
       { kind: 'message', km: { source: addr('fake.dev', 'b'), ...response } },
     ];
     assert.deepEqual(plain(decodeDeliveries(encodeDeliveries(batch))), plain(batch));
+  });
+
+  it('big blobs the sender gives up travel beside the bytes, transferred: the receiver gets them whole, the sender keeps nothing', () => {
+    const big = () => new Uint8Array(1 << 20).map((_, i) => (i * 7) & 255);
+    const given = { ...request, lazyLoadBlob: { mime: 'application/octet-stream', bytes: big() } };
+    const kept = { ...request, id: 5n, lazyLoadBlob: { mime: undefined, bytes: big() } };
+    const small = { ...request, id: 6n, lazyLoadBlob: { mime: undefined, bytes: new Uint8Array(OOB_MIN_BYTES - 1).fill(9) } };
+    const view = { ...request, id: 8n, lazyLoadBlob: { mime: undefined, bytes: big().subarray(1) } };
+    const items = [given, kept, small, view, response];
+    const expected = plain(items);
+    const enc = encodeOutgoingParts(items, (b) => b !== kept.lazyLoadBlob.bytes);
+    assert.ok(isWithBlobs(enc), 'a given-up blob of 1 MiB is taken out of the bytes');
+    // only the one given up, of its own buffer and big enough, is taken out
+    assert.equal(enc.blobs.length, 1);
+    assert.ok(enc.head.length < 2 * (1 << 20) + 4 * OOB_MIN_BYTES, 'the given-up blob is not in the head');
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(enc, [enc.head.buffer, ...enc.blobs]);
+    // the sender can no longer see or change the bytes it gave up; what it kept is untouched
+    assert.equal(given.lazyLoadBlob.bytes.byteLength, 0);
+    assert.equal(kept.lazyLoadBlob.bytes.byteLength, 1 << 20);
+    const got = receiveMessageOnPort(port2)!.message;
+    port1.close();
+    assert.ok(isWithBlobs(got));
+    assert.deepEqual(plain(decodeOutgoing(got.head, got.blobs)), expected);
+  });
+
+  it('nothing given up: the bytes as usual, blobs inline; deliveries take blobs out the same way', () => {
+    const items = [request, response];
+    const enc = encodeOutgoingParts(items, () => false);
+    assert.ok(enc instanceof Uint8Array);
+    assert.deepEqual(plain(decodeOutgoing(enc)), plain(items));
+    const batch: Delivery[] = [{ kind: 'message', km: { source: addr('fake.dev', 'vfs'), ...request } }];
+    const d = encodeDeliveriesParts(batch, () => true);
+    assert.ok(isWithBlobs(d), 'a 100,000-byte blob of its own buffer, given up, travels beside');
+    assert.deepEqual(plain(decodeDeliveries(d.head, d.blobs)), plain(batch));
   });
 
   it('repeated and near-identical names decode exactly (the decoder keeps short strings it has seen)', () => {

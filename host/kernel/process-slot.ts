@@ -16,7 +16,8 @@ import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
 import { DOORBELL, SIGNAL_BYTES, TAKEN, wake } from '../process/park.js';
 import { readGauge } from '../process/memory-gauge.js';
-import { decodeOutgoing, encodeDeliveriesView } from '../process/message-codec.js';
+import { decodeOutgoing, encodeDeliveriesParts, isWithBlobs } from '../process/message-codec.js';
+import { isHandedOver } from './blob-handover.js';
 import { newRing, RingReceiver, RingSender } from '../process/ring.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
@@ -124,7 +125,10 @@ export class ProcessSlot {
     if (this.ended || !batch) return;
     this.reclaim(); // keeps `posted` down to the batches still in the inbox
     this.posted.push([batch.length, bytes]);
-    this.toWorker.sendBytes(encodeDeliveriesView(batch));
+    // blobs a module handed over (blob-handover.ts) are transferred, not copied
+    const enc = encodeDeliveriesParts(batch, isHandedOver);
+    if (enc instanceof Uint8Array) this.toWorker.sendBytes(enc);
+    else this.toWorker.sendObject(enc, [enc.head.buffer, ...enc.blobs]);
     wake(this.counter);
   };
 
@@ -149,7 +153,9 @@ export class ProcessSlot {
     const from = this.fromWorker;
     const drain = (): void => {
       for (let m = from.next(); m !== undefined && !this.ended; m = from.next()) {
-        onMessage(m instanceof Uint8Array ? { t: 'send', items: decodeOutgoing(m) } : (m as WorkerToKernel));
+        if (m instanceof Uint8Array) onMessage({ t: 'send', items: decodeOutgoing(m) });
+        else if (isWithBlobs(m)) onMessage({ t: 'send', items: decodeOutgoing(m.head, m.blobs) });
+        else onMessage(m as WorkerToKernel);
       }
       // an item written to the ring but not yet in sequence (its predecessor still on its way
       // through the port): look again on the next turn rather than wait for another doorbell

@@ -3,7 +3,7 @@
 
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { Delivery, KernelMessage } from '../types.js';
-import { decodeDeliveries, encodeOutgoingView } from './message-codec.js';
+import { decodeDeliveries, encodeOutgoingParts, isWithBlobs, type GiveUp, type WithBlobs } from './message-codec.js';
 import { DOORBELL, HOLD, Parking, TAKEN } from './park.js';
 import { RingReceiver, RingSender } from './ring.js';
 import type { CallReply, KernelCall, WorkerToKernel } from './wire-protocol.js';
@@ -19,7 +19,7 @@ export class KernelLink {
   private readonly cell: Int32Array;
   private readonly in: RingReceiver;
   private readonly out: RingSender;
-  private readonly poll: () => Uint8Array | undefined;
+  private readonly poll: () => Uint8Array | WithBlobs | undefined;
 
   constructor(
     signal: SharedArrayBuffer,
@@ -33,7 +33,7 @@ export class KernelLink {
     this.cell = new Int32Array(signal);
     this.in = new RingReceiver(inRing, inbox);
     this.out = new RingSender(outRing, outbox);
-    this.poll = () => this.in.next() as Uint8Array | undefined;
+    this.poll = () => this.in.next() as Uint8Array | WithBlobs | undefined;
   }
 
   /** Run `f` each time this thread is about to park (the memory gauge). */
@@ -50,9 +50,14 @@ export class KernelLink {
     this.doorbell();
   }
 
-  /** Outgoing messages, encoded (see message-codec.ts) and copied into the out-ring. */
-  send(items: Array<Omit<KernelMessage, 'source'>>): void {
-    this.out.sendBytes(encodeOutgoingView(items));
+  /**
+   * Outgoing messages, encoded (see message-codec.ts) and copied into the out-ring; big blobs
+   * that `giveUp` hands over are transferred beside them instead (the process keeps no copy).
+   */
+  send(items: Array<Omit<KernelMessage, 'source'>>, giveUp: GiveUp): void {
+    const enc = encodeOutgoingParts(items, giveUp);
+    if (enc instanceof Uint8Array) this.out.sendBytes(enc);
+    else this.out.sendObject(enc, [enc.head.buffer, ...enc.blobs]);
     this.doorbell();
   }
 
@@ -82,7 +87,8 @@ export class KernelLink {
 
   nextDelivery(): Delivery {
     if (this.next >= this.queue.length) {
-      this.queue = decodeDeliveries(this.parking.takeFrom(this.poll));
+      const got = this.parking.takeFrom(this.poll);
+      this.queue = isWithBlobs(got) ? decodeDeliveries(got.head, got.blobs) : decodeDeliveries(got);
       this.next = 0;
       // the batch has left the mailbox: the kernel counts it out (kernel/process-slot.ts)
       Atomics.add(this.cell, TAKEN, 1);

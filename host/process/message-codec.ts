@@ -4,16 +4,45 @@
 // message (measured: two workers relaying through the main thread manage ~60k round trips/s
 // with the objects, ~160k with one flat Uint8Array). Decoded byte fields (bodies, blobs,
 // contexts) are views into the received buffer, so they are not copied again.
+//
+// Big blobs may travel beside the bytes instead of inside them ("with blobs", see WithBlobs):
+// a blob the sender hands over (it will never read or change the bytes again, and they fill
+// their own ArrayBuffer) is written as an index into a list of ArrayBuffers that the port post
+// transfers, so the blob is neither copied into the encoded buffer nor copied out of it again.
+// Measured on a 1 MiB vfs Write + Read pair: docs/performance.md "vfs blobs".
 
 import type { Address, Capability, Delivery, KernelMessage, LazyLoadBlob, Message, Request, Response } from '../types.js';
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
+/** Blobs at least this big may travel beside the bytes (smaller ones are cheaper in the ring). */
+export const OOB_MIN_BYTES = 32 * 1024;
+
+/** An encoded batch whose handed-over blobs travel beside it, transferred (a port item). */
+export interface WithBlobs {
+  t: 'with-blobs';
+  head: Uint8Array<ArrayBuffer>;
+  blobs: ArrayBuffer[];
+}
+
+export const isWithBlobs = (m: unknown): m is WithBlobs => (m as WithBlobs | undefined)?.t === 'with-blobs';
+
+/** The sender's word that it gives up `b` (never reads or changes it again). */
+export type GiveUp = (b: Uint8Array) => boolean;
+
+/** `b` fills a plain ArrayBuffer of its own and is big enough to be worth a transfer. */
+function transferable(b: Uint8Array): boolean {
+  return b.byteLength >= OOB_MIN_BYTES && b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && b.byteLength === b.buffer.byteLength;
+}
+
 class Writer {
   buf: Uint8Array<ArrayBuffer> = new Uint8Array(256);
   view = new DataView(this.buf.buffer);
   len = 0;
+  /** for the encode under way: which blobs the sender gives up, and those taken out so far */
+  giveUp: GiveUp | undefined;
+  oob: ArrayBuffer[] = [];
 
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -105,7 +134,11 @@ class Reader {
   private readonly view: DataView;
   at = 0;
 
-  constructor(private readonly buf: Uint8Array) {
+  constructor(
+    private readonly buf: Uint8Array,
+    /** the blobs that travelled beside `buf` */
+    readonly oob: ArrayBuffer[] = [],
+  ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
@@ -258,17 +291,27 @@ function rMessage(r: Reader): Message {
   return { tag: 'response', val: [response, rOptBytes(r)] };
 }
 
+/** Tag 0: none; 1: the bytes inline; 2: the index of a transferred ArrayBuffer (WithBlobs). */
 function wBlob(w: Writer, b: LazyLoadBlob | undefined): void {
   if (b === undefined) return w.u8(0);
-  w.u8(1);
+  const give = w.giveUp !== undefined && transferable(b.bytes) && w.giveUp(b.bytes);
+  w.u8(give ? 2 : 1);
   wOptStr(w, b.mime);
-  w.bytes(b.bytes);
+  if (!give) return w.bytes(b.bytes);
+  // a buffer can be transferred once: the same blob twice in one batch shares its index
+  let i = w.oob.indexOf(b.bytes.buffer as ArrayBuffer);
+  if (i < 0) i = w.oob.push(b.bytes.buffer as ArrayBuffer) - 1;
+  w.u32(i);
 }
 
 function rBlob(r: Reader): LazyLoadBlob | undefined {
-  if (r.u8() === 0) return undefined;
+  const tag = r.u8();
+  if (tag === 0) return undefined;
   const mime = rOptStr(r);
-  return { mime, bytes: r.bytes() };
+  if (tag === 1) return { mime, bytes: r.bytes() };
+  const buf = r.oob[r.u32()];
+  if (buf === undefined) throw new Error('message codec: a blob travelled without its buffer');
+  return { mime, bytes: new Uint8Array(buf) };
 }
 
 function wOptAddress(w: Writer, a: Address | undefined): void {
@@ -313,8 +356,36 @@ export function encodeOutgoingView(items: Array<Omit<KernelMessage, 'source'>>):
   return w.borrow();
 }
 
-export function decodeOutgoing(buf: Uint8Array): Array<Omit<KernelMessage, 'source'>> {
-  const r = new Reader(buf);
+/**
+ * Encode with the blobs `giveUp` agrees to hand over taken out. None was: the bytes as a view
+ * (as Writer.borrow; send them as usual). Else the batch as a port item, its head copied out,
+ * to post with `blobs` transferred; after that post the given-up blobs are detached (empty) in
+ * the sender.
+ */
+function withBlobs(giveUp: GiveUp, write: (w: Writer) => void): Uint8Array<ArrayBuffer> | WithBlobs {
+  const w = writer;
+  w.giveUp = giveUp;
+  w.oob = [];
+  try {
+    write(w);
+  } finally {
+    w.giveUp = undefined;
+  }
+  if (w.oob.length === 0) return w.borrow();
+  const blobs = w.oob;
+  w.oob = [];
+  return { t: 'with-blobs', head: w.finish(), blobs };
+}
+
+/** encodeOutgoingView, with big handed-over blobs beside the bytes (withBlobs). */
+export function encodeOutgoingParts(items: Array<Omit<KernelMessage, 'source'>>, giveUp: GiveUp): Uint8Array<ArrayBuffer> | WithBlobs {
+  return withBlobs(giveUp, (w) => {
+    for (const km of items) wOutgoing(w, km);
+  });
+}
+
+export function decodeOutgoing(buf: Uint8Array, blobs?: ArrayBuffer[]): Array<Omit<KernelMessage, 'source'>> {
+  const r = new Reader(buf, blobs);
   const items: Array<Omit<KernelMessage, 'source'>> = [];
   while (!r.done) items.push(rOutgoing(r));
   return items;
@@ -331,6 +402,11 @@ export function encodeDeliveries(batch: Delivery[]): Uint8Array<ArrayBuffer> {
 export function encodeDeliveriesView(batch: Delivery[]): Uint8Array<ArrayBuffer> {
   writeDeliveries(batch);
   return writer.borrow();
+}
+
+/** encodeDeliveriesView, with big handed-over blobs beside the bytes (withBlobs). */
+export function encodeDeliveriesParts(batch: Delivery[], giveUp: GiveUp): Uint8Array<ArrayBuffer> | WithBlobs {
+  return withBlobs(giveUp, () => writeDeliveries(batch));
 }
 
 function writeDeliveries(batch: Delivery[]): void {
@@ -351,8 +427,8 @@ function writeDeliveries(batch: Delivery[]): void {
   }
 }
 
-export function decodeDeliveries(buf: Uint8Array): Delivery[] {
-  const r = new Reader(buf);
+export function decodeDeliveries(buf: Uint8Array, blobs?: ArrayBuffer[]): Delivery[] {
+  const r = new Reader(buf, blobs);
   const out: Delivery[] = [];
   while (!r.done) {
     if (r.u8() === 0) {

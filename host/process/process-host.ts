@@ -79,11 +79,11 @@ export class ProcessHost {
       receive: () => this.receive(),
       getBlob: () => (this.generation === 0 || this.blobPresent ? this.lastBlob : undefined),
       sendRequest: (target: Address, request: Request, context: Uint8Array | undefined, blob: LazyLoadBlob | undefined) => {
-        this.link.send([this.prepareRequest(target, request, context, blob).km]);
+        this.link.send([this.prepareRequest(target, request, context, blob).km], this.giveUp);
       },
       sendRequests: (requests: Array<[Address, Request, Uint8Array | undefined, LazyLoadBlob | undefined]>) => {
         const items = requests.map(([t, r, c, b]) => this.prepareRequest(t, r, c, b).km);
-        if (items.length) this.link.send(items);
+        if (items.length) this.link.send(items, this.giveUp);
       },
       sendResponse: (response: Response, blob: LazyLoadBlob | undefined) => this.sendResponse(response, blob),
       sendAndAwaitResponse: (target: Address, request: Request, blob: LazyLoadBlob | undefined) =>
@@ -103,6 +103,13 @@ export class ProcessHost {
       if (!this.contexts.has(id)) return id;
     }
   }
+
+  /**
+   * A blob the component passed to a send was lifted out of its memory into a fresh buffer that
+   * nothing here keeps: it may be transferred to the kernel. The one blob this side keeps is the
+   * last received one (get-blob, inherit), which stays.
+   */
+  private readonly giveUp = (b: Uint8Array): boolean => b !== this.lastBlob?.bytes;
 
   /** Blob a message inherits: v0 the current message's (maybe none), v1 the last non-empty one. */
   private inheritedBlob(): LazyLoadBlob | undefined {
@@ -141,7 +148,7 @@ export class ProcessHost {
       return;
     }
     const lazyLoadBlob = response.inherit ? this.inheritedBlob() : blob;
-    this.link.send([{ id: p.id, target: p.rsvp ?? p.source, rsvp: undefined, message: { tag: 'response', val: [response, undefined] }, lazyLoadBlob }]);
+    this.link.send([{ id: p.id, target: p.rsvp ?? p.source, rsvp: undefined, message: { tag: 'response', val: [response, undefined] }, lazyLoadBlob }], this.giveUp);
   }
 
   private takeBlob(blob: LazyLoadBlob | undefined): void {
@@ -220,7 +227,7 @@ export class ProcessHost {
       throw new ProcessTrap(`send_and_await_response: cannot await a response from ourselves (${addrStr(target)})`);
     }
     const { id, km } = this.prepareRequest(target, request, undefined, blob);
-    this.link.send([km]);
+    this.link.send([km], this.giveUp);
     for (;;) {
       const d = this.link.nextDelivery();
       const dId = d.kind === 'error' ? d.id : d.km.id;

@@ -70,11 +70,11 @@ export class RingSender {
     this.port.postMessage([seq, own] satisfies PortItem, [own.buffer]);
   }
 
-  /** Send a structured object (always over the port), in sequence with the bytes items. */
-  sendObject(m: unknown): void {
+  /** Send a structured object (always over the port), in sequence with the bytes items; `transfer` moves buffers instead of cloning them. */
+  sendObject(m: unknown, transfer?: ArrayBuffer[]): void {
     const seq = this.seq;
     this.seq = (seq + 1) | 0;
-    this.port.postMessage([seq, m] satisfies PortItem);
+    this.port.postMessage([seq, m] satisfies PortItem, transfer);
   }
 
   private write(b: Uint8Array, seq: number): boolean {

@@ -11,6 +11,7 @@
 import type { Generation, KernelMessage, LazyLoadBlob, Request } from '../../types.js';
 import { packageStr, pidStr } from '../../kernel/address.js';
 import type { ModuleContext } from '../../kernel/module.js';
+import { handOver } from '../../kernel/blob-handover.js';
 import { KERNEL_NAMES } from '../../wire/names.js';
 import {
   actionDebug,
@@ -209,7 +210,8 @@ export class VfsHandler {
 
   private succeed(km: KernelMessage, req: Request, gen: Generation, out: Outcome, root = false): void {
     if (this.stopped) return;
-    const blob = out.bytes ? { mime: OCTET, bytes: out.bytes } : undefined;
+    // the bytes were read for this reply alone: a process gets their buffer, not a copy
+    const blob = out.bytes ? { mime: OCTET, bytes: handOver(out.bytes) } : undefined;
     const response = { inherit: false, body: responseBody(out.response, gen), metadata: req.metadata, capabilities: [] };
     if (root) {
       // the runtime answers a root listing to the source, expected or not
