@@ -209,11 +209,12 @@ export class Kernel {
   initialize(spec: ProcessSpec, initialCaps: Capability[]): void {
     const key = pidStr(spec.pid);
     if (this.processes.has(key)) throw new Error(`process ${key} already exists`);
+    const address = this.addr(spec.pid);
     this.processes.set(key, {
       ...spec,
       key,
-      address: this.addr(spec.pid),
-      addrText: addrStr(this.addr(spec.pid)),
+      address,
+      addrText: addrStr(address),
       slot: this.newSlot(),
       running: false,
       backoff: new RestartBackoff(),
@@ -250,7 +251,7 @@ export class Kernel {
     const slot = rec.slot;
     slot.start(
       {
-        our: this.addr(rec.pid),
+        our: rec.address,
         generation: rec.generation,
         jsPath: prepared.jsPath,
         importKeys: prepared.importKeys,
@@ -279,9 +280,9 @@ export class Kernel {
     rec.running = false;
     void rec.slot.terminate();
     this.timers.clear(rec.key);
-    this.gate.forget(rec.key, revoke ? addrStr(this.addr(rec.pid)) : undefined);
+    this.gate.forget(rec.key, revoke ? rec.addrText : undefined);
     if (revoke) {
-      this.caps.revokeIssuedBy(addrStr(this.addr(rec.pid)));
+      this.caps.revokeIssuedBy(rec.addrText);
       this.caps.clear(rec.key);
     }
     for (const l of this.exitListeners) l(rec.pid);
@@ -344,7 +345,7 @@ export class Kernel {
   private instanceEnded(rec: ProcessRecord, slot: ProcessSlot, outcome: string, detail: string): void {
     if (rec.slot !== slot || !rec.running || this.stopping) return;
     rec.running = false;
-    const our = addrStr(this.addr(rec.pid));
+    const our = rec.addrText;
     if (outcome === 'returned') {
       this.print(1, `process ${our} returned without error`);
     } else if (outcome === 'failed-to-instantiate') {
@@ -419,7 +420,7 @@ export class Kernel {
     }
 
     const requested = c.requestCapabilities.filter(
-      (cap) => this.caps.has(parent.key, cap) || addrStr(cap.issuer) === addrStr(this.addr(parent.pid)),
+      (cap) => this.caps.has(parent.key, cap) || addrStr(cap.issuer) === parent.addrText,
     );
     this.initialize(
       { pid: child, generation: parent.generation, wasmPath: path, onExit: c.onExit, public: c.public },
@@ -457,7 +458,7 @@ export class Kernel {
   }
 
   private saveCaps(rec: ProcessRecord, caps: Capability[]): void {
-    const refused = this.gate.save(rec.key, addrStr(this.addr(rec.pid)), caps);
+    const refused = this.gate.save(rec.key, rec.addrText, caps);
     if (refused.length > 0) {
       const list = refused.map((c) => `${addrStr(c.issuer)} ${c.params}`).join(', ');
       this.print(0, `kernel: process ${rec.key} may not save capabilities it was never given; refused: ${list}`);

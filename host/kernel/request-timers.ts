@@ -7,9 +7,12 @@
 // same expects-response fall due in the order they were sent, so each lane is a list in due order
 // whose timer is armed for its head. Starting and taking a timer is a list insert and unlink; a
 // setTimeout + clearTimeout per request (a Timeout object, the timer list and a libuv clock read
-// each) was a measured part of the kernel's per-message cost (docs/performance.md §12).
+// each) was a measured part of the kernel's per-message cost (docs/performance.md §13).
+// Per holder the entries sit in a PendingTable, not a Map of entries: a churning Map's dropped
+// hash tables would keep finished requests (and their blobs) alive (pending-table.ts).
 
 import type { Address, LazyLoadBlob, Request } from '../types.js';
+import { PendingTable } from './pending-table.js';
 
 /** setTimeout's limit; longer timeouts never fire in practice */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -40,7 +43,7 @@ interface Lane {
 
 export class RequestTimers {
   /** holder process key -> request id -> timer */
-  private readonly byHolder = new Map<string, Map<bigint, Entry>>();
+  private readonly byHolder = new Map<string, PendingTable<Entry>>();
   /** timeout length (ms) -> its lane */
   private readonly lanes = new Map<number, Lane>();
 
@@ -48,12 +51,8 @@ export class RequestTimers {
 
   /** Stop and forget a request's timer (its response arrived, or the kernel dropped it). */
   take(holder: string, id: bigint): PendingTimer | undefined {
-    const of = this.byHolder.get(holder);
-    const e = of?.get(id);
-    if (e) {
-      of!.delete(id);
-      this.unlink(e);
-    }
+    const e = this.byHolder.get(holder)?.delete(id);
+    if (e) this.unlink(e);
     return e;
   }
 
@@ -71,7 +70,7 @@ export class RequestTimers {
     if (lane.timer === undefined) lane.timer = setTimeout(() => this.fire(lane), ms);
     else if (lane.head === e) lane.timer.ref(); // the lane was empty: its timer keeps the node up again
     let of = this.byHolder.get(holder);
-    if (!of) this.byHolder.set(holder, (of = new Map()));
+    if (!of) this.byHolder.set(holder, (of = new PendingTable()));
     of.set(id, e);
   }
 

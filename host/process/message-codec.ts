@@ -12,9 +12,9 @@
 // Measured on a 1 MiB vfs Write + Read pair: docs/performance.md "vfs blobs".
 
 import type { Address, Capability, Delivery, KernelMessage, LazyLoadBlob, Message, Request, Response } from '../types.js';
+import { StringCache } from '../wire/string-cache.js';
 
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
 
 /** Blobs at least this big may travel beside the bytes (smaller ones are cheaper in the ring). */
 export const OOB_MIN_BYTES = 32 * 1024;
@@ -123,9 +123,8 @@ class Writer {
   }
 }
 
-/** Slots of the decoder's cache of short strings (a power of two; direct-mapped, per thread). */
-const STR_CACHE = 1024;
-const strCache: Array<string | undefined> = new Array<string | undefined>(STR_CACHE).fill(undefined);
+/** Short strings (the names in every address) repeat on every message: decoded through a cache, per thread. */
+const names = new StringCache(1024, 63);
 
 /** One writer per thread, reused: encoding is synchronous and never nested. */
 const writer = new Writer();
@@ -166,24 +165,7 @@ class Reader {
     const n = this.u32();
     const start = this.at;
     this.at += n;
-    if (n >= 64) return utf8Decoder.decode(this.buf.subarray(start, start + n));
-    // short strings are names (node, process, package, publisher) and repeat on every message:
-    // taken from a small cache when the bytes match, so decoding an address allocates nothing
-    const buf = this.buf;
-    const end = start + n;
-    let h = n;
-    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
-    const slot = (h ^ (h >>> 9)) & (STR_CACHE - 1);
-    const hit = strCache[slot];
-    if (hit !== undefined && hit.length === n) {
-      let i = 0;
-      while (i < n && hit.charCodeAt(i) === buf[start + i]) i++;
-      if (i === n) return hit;
-    }
-    const s = utf8Decoder.decode(buf.subarray(start, end));
-    // only ASCII strings are kept: their length is their byte count, so the match above is exact
-    if (s.length === n) strCache[slot] = s;
-    return s;
+    return names.text(this.buf, start, start + n);
   }
 
   bytes(): Uint8Array {
@@ -349,13 +331,6 @@ export function encodeOutgoing(items: Array<Omit<KernelMessage, 'source'>>): Uin
   return w.finish();
 }
 
-/** Like encodeOutgoing, but a view valid only until the next encode (Writer.borrow). */
-export function encodeOutgoingView(items: Array<Omit<KernelMessage, 'source'>>): Uint8Array<ArrayBuffer> {
-  const w = writer;
-  for (const km of items) wOutgoing(w, km);
-  return w.borrow();
-}
-
 /**
  * Encode with the blobs `giveUp` agrees to hand over taken out. None was: the bytes as a view
  * (as Writer.borrow; send them as usual). Else the batch as a port item, its head copied out,
@@ -377,7 +352,7 @@ function withBlobs(giveUp: GiveUp, write: (w: Writer) => void): Uint8Array<Array
   return { t: 'with-blobs', head: w.finish(), blobs };
 }
 
-/** encodeOutgoingView, with big handed-over blobs beside the bytes (withBlobs). */
+/** encodeOutgoing as a view valid until the next encode, with big handed-over blobs beside the bytes (withBlobs). */
 export function encodeOutgoingParts(items: Array<Omit<KernelMessage, 'source'>>, giveUp: GiveUp): Uint8Array<ArrayBuffer> | WithBlobs {
   return withBlobs(giveUp, (w) => {
     for (const km of items) wOutgoing(w, km);

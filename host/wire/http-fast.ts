@@ -6,6 +6,8 @@
 // else — whitespace, escapes, non-ASCII, other field orders, duplicate keys — so the strict
 // serde_json reader (http-server.ts) still decides every other case, with the same result.
 
+import { StringCache } from './string-cache.js';
+
 const enum C {
   QUOTE = 0x22,
   COMMA = 0x2c,
@@ -49,37 +51,11 @@ function plainStringAt(b: Uint8Array, at: number): [string, number] | undefined 
     if (c < 0x20 || c > 0x7e || c === C.BACKSLASH) return undefined;
   }
   if (i >= b.length) return undefined;
-  return [textOf(b, at + 1, i), i + 1];
+  return [recent.text(b, at + 1, i), i + 1];
 }
 
-/**
- * Strings read recently, by a hash of their bytes: a process names the same headers and values
- * on every response, so most reads find their string here and allocate nothing (building one
- * char by char was ~1 KB of garbage per response on the kernel thread). Bounded: 64 slots of
- * strings up to 64 bytes.
- */
-const RECENT_SLOTS = 64;
-const RECENT_MAX_LEN = 64;
-const recent: string[] = new Array<string>(RECENT_SLOTS).fill('');
-
-function textOf(b: Uint8Array, start: number, end: number): string {
-  const n = end - start;
-  if (n === 0) return '';
-  let h = n;
-  for (let k = start; k < end; k++) h = (Math.imul(h, 31) + b[k]!) | 0;
-  const slot = h & (RECENT_SLOTS - 1);
-  const seen = recent[slot]!;
-  if (seen.length === n) {
-    let k = 0;
-    while (k < n && seen.charCodeAt(k) === b[start + k]) k++;
-    if (k === n) return seen;
-  }
-  let s = '';
-  // short strings: building them char by char is cheaper than a decoder call
-  for (let k = start; k < end; k++) s += String.fromCharCode(b[k]!);
-  if (n <= RECENT_MAX_LEN) recent[slot] = s;
-  return s;
-}
+/** A process names the same headers and values on every response: read through a cache. */
+const recent = new StringCache(64, 64);
 
 /** `HttpResponse` in process_lib's compact form, or undefined (then the strict reader decides). */
 export function fastHttpResponse(b: Uint8Array): { status: number; headers: Array<[string, string]> } | undefined {

@@ -35,7 +35,7 @@ import {
   splitTarget,
 } from './request-info.js';
 import { HTTP_SERVER_NAMES } from '../../wire/names.js';
-import { PendingTable } from './pending-table.js';
+import { PendingTable } from '../../kernel/pending-table.js';
 
 export { HTTP_SERVER_NAMES };
 

@@ -284,7 +284,6 @@ export class WsServer {
    * the process learns that the frame did not go out; the usual WebSocketClose follows.
    */
   private overflow(ch: Channel): ServerErrorKind {
-    const limit = this.o.sendBufferBytes ?? DEFAULT_WS_SEND_BUFFER;
     this.o.print(0, `http-server: websocket ${ch.id} of ${ch.ownerKey}: client not reading (${ch.ws.bufferedAmount} bytes queued), closing`);
     ch.pushable = false;
     closeHard(ch.ws, 1013, 'client not reading');

@@ -1,7 +1,7 @@
-// The HTTP requests waiting for a process's answer, by message id, in insertion order (which is
-// deadline order: every entry waits the same time).
+// Things waiting on a message id (the HTTP requests waiting for a process's answer, the
+// expects-response timers of requests in flight), by id, in insertion order.
 //
-// Why not a Map<bigint, Pending> (what this was): a Map that keeps taking and dropping entries
+// Why not a Map<bigint, Pending> (what the HTTP path had): a Map that keeps taking and dropping entries
 // rehashes every few dozen operations (deleted entries fill its table), and V8's rehash copies
 // the live entries into a new table without clearing them from the dropped one (which it keeps
 // linked to its successor for iterators). Once the Map lives in the old generation its tables
@@ -9,8 +9,8 @@
 // young-generation collection treats its slots as roots. So every request that was in flight at
 // one of the rehashes (its ServerResponse, IncomingMessage, headers) survived scavenge after
 // scavenge and was promoted — ~2 KB per request copied twice, scavenge pauses of 10–40 ms under
-// load (the p99 of bench section 1; docs/performance.md "HTTP p99"). Here the Map holds only
-// small integers (slot numbers): a dropped table holds no request.
+// load (the p99 of bench section 1; docs/performance.md §12). Here the Map holds only small
+// integers (slot numbers): a dropped table holds no request (nor a request's blob).
 
 export class PendingTable<T> {
   /** id -> slot number, in insertion order */

@@ -1,10 +1,11 @@
-// http-server unit: the table of requests waiting for a process's answer (pending-table.ts) keeps
-// insertion order (the 408 timer answers the oldest first), moves a reused id to the back, and
+// Unit: the table of things waiting on a message id (kernel/pending-table.ts; the http-server's
+// requests waiting for an answer, the kernel's request timers) keeps insertion order (the 408
+// timer answers the oldest first), moves a reused id to the back, and
 // reuses freed slots without disturbing that order.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PendingTable } from '../host/modules/http-server/pending-table.js';
+import { PendingTable } from '../host/kernel/pending-table.js';
 
 describe('http-server pending table', () => {
   it('gets, deletes and reports its size', () => {
