@@ -88,6 +88,13 @@ class Writer {
     this.len = at + bytes;
   }
 
+  /** `b` as it is (bytes already in the wire form). */
+  raw(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
   bytes(b: Uint8Array): void {
     this.room(4 + b.length);
     this.view.setUint32(this.len, b.length, true);
@@ -149,8 +156,12 @@ class AddressCache {
     const buf = r.buf;
     const n = end - start;
     if (n > 256) return rAddress(r);
+    // the hash covers the process name (the part that differs most) and the length; the compare
+    // below covers every byte
+    const nameAt = start + 8 + r.u32At(start);
+    const nameEnd = Math.min(nameAt + r.u32At(nameAt - 4), end);
     let h = n;
-    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
+    for (let i = nameAt; i < nameEnd; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
     const slot = (h ^ (h >>> 11)) & this.mask;
     const key = this.keys[slot];
     if (key !== undefined && key.length === n) {
@@ -212,6 +223,11 @@ class Reader {
     return names.text(this.buf, start, start + n);
   }
 
+  /** The u32 at `at` (at stays). */
+  u32At(at: number): number {
+    return this.view.getUint32(at, true);
+  }
+
   /** The position just past the next `count` strings, without reading them (at stays). */
   skipStrings(count: number): number {
     let at = this.at;
@@ -230,11 +246,48 @@ class Reader {
 
 // ---- the WIT values
 
+/** An address written lately, by its four strings, with its encoded bytes. */
+interface WrittenAddress {
+  node: string;
+  processName: string;
+  packageName: string;
+  publisherNode: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * The last few addresses written on this thread: a message names the same few addresses over
+ * and over (a worker's peers; the kernel's sources and targets), and copying their encoded bytes
+ * costs less than encoding four strings again. Compared by the strings themselves (the lifted and
+ * decoded names are mostly the same string objects, which compare at once).
+ */
+const written: WrittenAddress[] = [];
+const WRITTEN_MAX = 4;
+let writtenNext = 0;
+
 function wAddress(w: Writer, a: Address): void {
-  w.str(a.node);
-  w.str(a.process.processName);
-  w.str(a.process.packageName);
-  w.str(a.process.publisherNode);
+  const node = a.node;
+  const p = a.process;
+  const processName = p.processName;
+  const packageName = p.packageName;
+  const publisherNode = p.publisherNode;
+  for (let i = 0; i < written.length; i++) {
+    const e = written[i]!;
+    if (e.processName === processName && e.node === node && e.packageName === packageName && e.publisherNode === publisherNode) {
+      w.raw(e.bytes);
+      return;
+    }
+  }
+  const start = w.len;
+  w.str(node);
+  w.str(processName);
+  w.str(packageName);
+  w.str(publisherNode);
+  if (w.len - start > 256) return;
+  const entry = { node, processName, packageName, publisherNode, bytes: w.buf.slice(start, w.len) };
+  if (written.length < WRITTEN_MAX) written.push(entry);
+  else written[writtenNext] = entry;
+  writtenNext = (writtenNext + 1) % WRITTEN_MAX;
 }
 
 function rAddress(r: Reader): Address {
