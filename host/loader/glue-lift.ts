@@ -122,6 +122,8 @@ export type GlueLift = ReturnType<typeof makeGlueLift>;
 
 // ---- the edits
 
+import { trampolineSpans } from './glue-text.js';
+
 const DATAVIEW = 'const dataView = mem => dv.buffer === mem.buffer ? dv : dv = new DataView(mem.buffer);';
 const DECODE = /TEXT_DECODER_UTF8\.decode\(new Uint8Array\((memory\d+)\.buffer, (ptr\d+), (len\d+)\)\)/g;
 const SLICE = /new Uint8Array\((memory\d+)\.buffer\.slice\((ptr\d+), \2 \+ (len\d+) \* 1\)\)/g;
@@ -129,19 +131,6 @@ const ENCODE_AT = '    const ptr = realloc(0, 0, 1, len);\n    const { read, wri
 const ENCODE_FN = 'function _utf8AllocateAndEncode(s, realloc, memory) {';
 /** The sends: what they lift (body, context, blob) goes to the kernel at once or into a context. */
 const SEND_MARK = /_trampoline\d+\.fnName = 'kinode:process\/standard@[\d.]+#send(Request|Requests|Response|AndAwaitResponse)';/;
-
-/** The trampolines of the glue, each [start, end) (end = its `fnName` line's end). */
-function trampolineSpans(js: string): Array<[number, number]> {
-  const spans: Array<[number, number]> = [];
-  const re = /\n\s*const _trampoline(\d+) = function\(/g;
-  for (let m = re.exec(js); m; m = re.exec(js)) {
-    const mark = `_trampoline${m[1]}.fnName = `;
-    const at = js.indexOf(mark, m.index);
-    if (at < 0) continue;
-    spans.push([m.index, js.indexOf('\n', at)]);
-  }
-  return spans;
-}
 
 /** The glue with the memory helpers in use, or undefined when its text is not the shape expected. */
 export function patchGlueMemory(js: string): string | undefined {
