@@ -20,6 +20,8 @@
 // The helpers are written here as one self-contained factory and injected into the glue as text
 // (the glue is a script with no imports); `makeGlueLift` is also what the tests call.
 
+import { trampolineSpans } from './glue-text.js';
+
 /**
  * Builds the helpers. Self-contained: it is serialised with Function.prototype.toString and run
  * inside the glue, so it must not refer to anything outside itself.
@@ -118,11 +120,7 @@ export function makeGlueLift() {
   return { dataView, text, bytes, asciiInto };
 }
 
-export type GlueLift = ReturnType<typeof makeGlueLift>;
-
 // ---- the edits
-
-import { trampolineSpans } from './glue-text.js';
 
 const DATAVIEW = 'const dataView = mem => dv.buffer === mem.buffer ? dv : dv = new DataView(mem.buffer);';
 const DECODE = /TEXT_DECODER_UTF8\.decode\(new Uint8Array\((memory\d+)\.buffer, (ptr\d+), (len\d+)\)\)/g;
