@@ -42,8 +42,12 @@ function exposeGcToWorkers(): void {
   }
 }
 
-/** how long after a spare is taken its replacement starts booting */
-const REFILL_DELAY_MS = 150;
+/**
+ * The longest a taken spare waits for its replacement: the replacement boots once the process it
+ * was taken for has printed or parked (`settled`), or after this long if it never does (a
+ * process computing for seconds must not leave the pool empty for as long).
+ */
+export const REFILL_MAX_WAIT_MS = 1000;
 
 export interface PoolLimits {
   /** the JS heap (old generation) limit of every worker; V8's default when undefined */
@@ -78,20 +82,41 @@ export class WorkerPool {
     while (!this.stopped && this.spares.length < this.size) this.spares.push(this.spawn());
   }
 
+  /**
+   * A booted spare (or a new worker when none is left). Its replacement waits until `settled`
+   * or REFILL_MAX_WAIT_MS: booting one at once (~100 ms of CPU) competed with the start it was
+   * taken for on the same two cores, and a componentize-js start is busy for hundreds of ms
+   * (docs/performance.md §8, §20).
+   */
   take(): Worker {
     const w = this.spares.shift() ?? this.spawn();
     w.removeAllListeners('error');
     w.ref();
-    // the replacement boots a little later: booting at once (~100 ms of CPU) competed with the
-    // start it was taken for, on the same cores (docs/performance.md §8)
     if (!this.stopped && !this.refill) {
-      this.refill = setTimeout(() => {
-        this.refill = undefined;
-        this.fill();
-      }, REFILL_DELAY_MS);
+      this.refill = setTimeout(() => this.refillNow(), REFILL_MAX_WAIT_MS);
       this.refill.unref();
     }
     return w;
+  }
+
+  /**
+   * Every spare has booted: its event loop has gone idle at least once, so its script has run
+   * (a bench waits for this before timing a start, rather than guessing how long a boot takes).
+   */
+  ready(): boolean {
+    return this.spares.length >= this.size && this.spares.every((w) => w.performance.eventLoopUtilization().idle > 0);
+  }
+
+  /** The process a taken worker runs has printed or parked: its replacement may boot now. */
+  settled(): void {
+    if (this.refill) this.refillNow();
+  }
+
+  private refillNow(): void {
+    clearTimeout(this.refill);
+    this.refill = undefined;
+    // on the next turn: not inside the message handler that noticed the print
+    setImmediate(() => this.fill());
   }
 
   async stop(): Promise<void> {
