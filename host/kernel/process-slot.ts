@@ -21,16 +21,15 @@ import { isHandedOver } from './blob-handover.js';
 import { newRing, RingReceiver, RingSender } from '../process/ring.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
-import { REFILL_MAX_WAIT_MS, type WorkerPool } from './worker-pool.js';
+import type { WorkerPool } from './worker-pool.js';
 import { heapLimitText } from '../process/memory-verdict.js';
 
 /**
  * The signal cell in which a parked worker's thread shows it waits (process/park.ts `PARKED`):
- * read, never written, here, to tell the pool the start is over (`watchSettle`).
+ * read, never written, here: the pool boots the spare's replacement once a start is over
+ * (worker-pool.ts `take`).
  */
 const PARKED_CELL = 1;
-/** how often a starting process is looked at for that (bounded by REFILL_MAX_WAIT_MS) */
-const SETTLE_POLL_MS = 5;
 
 const outOfMemory = (e: Error): boolean => (e as Error & { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
 
@@ -156,9 +155,8 @@ export class ProcessSlot {
     onGone: (why: string) => void,
   ): void {
     const data: WorkerInit = { ...init, signal: this.signal, inRing: this.inRing, outRing: this.outRing, inbox: this.inbox.port2, replies: this.replies.port2, outbox: this.outbox.port2 };
-    const w = this.pool.take();
+    const w = this.pool.take(() => this.ended || Atomics.load(this.counter, PARKED_CELL) === 1);
     this.worker = w;
-    const settle = this.watchSettle();
     const from = this.fromWorker;
     const drain = (): void => {
       for (let m = from.next(); m !== undefined && !this.ended; m = from.next()) {
@@ -167,7 +165,7 @@ export class ProcessSlot {
         else {
           onMessage(m as WorkerToKernel);
           const t = (m as WorkerToKernel).t;
-          if (t === 'print' || t === 'ended') settle();
+          if (t === 'print' || t === 'ended') this.pool.settled();
         }
       }
       // an item written to the ring but not yet in sequence (its predecessor still on its way
@@ -182,31 +180,6 @@ export class ProcessSlot {
     w.on('error', (e) => onGone(outOfMemory(e) ? heapLimitText(this.pool.limits.maxMemoryBytes) : `worker error: ${e.message}`));
     w.on('exit', (code) => onGone(`worker exited with code ${code}`));
     w.postMessage(data, [this.inbox.port2, this.replies.port2, this.outbox.port2]);
-  }
-
-  /**
-   * Tell the pool when this start is over, so the spare's replacement boots then and not while
-   * the start still needs the CPU (worker-pool.ts): at the process's first print or end (see
-   * `start`), or when its thread is first seen parked (polled: the worker sends nothing when it
-   * parks). The pool's own bound covers a process that does none of these.
-   */
-  private watchSettle(): () => void {
-    let poll: NodeJS.Timeout | undefined;
-    const settle = (): void => {
-      if (poll === undefined) return;
-      clearInterval(poll);
-      poll = undefined;
-      this.pool.settled();
-    };
-    let left = Math.ceil(REFILL_MAX_WAIT_MS / SETTLE_POLL_MS);
-    poll = setInterval(() => {
-      if (this.ended || --left <= 0) {
-        clearInterval(poll);
-        poll = undefined;
-      } else if (Atomics.load(this.counter, PARKED_CELL) === 1) settle();
-    }, SETTLE_POLL_MS);
-    poll.unref();
-    return settle;
   }
 
   /** The process's memory as its worker last reported it (memory-gauge.ts); undefined when not running. */

@@ -48,6 +48,8 @@ function exposeGcToWorkers(): void {
  * process computing for seconds must not leave the pool empty for as long).
  */
 export const REFILL_MAX_WAIT_MS = 1000;
+/** how often the starts waiting for a refill are looked at (one timer for all of them) */
+const SETTLE_POLL_MS = 5;
 
 export interface PoolLimits {
   /** the JS heap (old generation) limit of every worker; V8's default when undefined */
@@ -57,7 +59,9 @@ export interface PoolLimits {
 export class WorkerPool {
   private readonly spares: Worker[] = [];
   private stopped = false;
+  /** the refill's poll while one is pending, and the starts it watches */
   private refill: NodeJS.Timeout | undefined;
+  private readonly watched: Array<() => boolean> = [];
 
   constructor(
     private readonly size = 1,
@@ -83,17 +87,24 @@ export class WorkerPool {
   }
 
   /**
-   * A booted spare (or a new worker when none is left). Its replacement waits until `settled`
-   * or REFILL_MAX_WAIT_MS: booting one at once (~100 ms of CPU) competed with the start it was
-   * taken for on the same two cores, and a componentize-js start is busy for hundreds of ms
-   * (docs/performance.md §8, §20).
+   * A booted spare (or a new worker when none is left). Its replacement waits until the start
+   * is over (`settled`, or `idle` seen true), at most REFILL_MAX_WAIT_MS: booting one at once
+   * (~100 ms of CPU) competed with the start it was taken for on the same two cores, and a
+   * componentize-js start is busy for hundreds of ms (docs/performance.md §8, §20). `idle`:
+   * whether the process's thread is waiting (parked or gone); the worker says nothing when it
+   * parks, so it is polled, by one timer for all the starts since the last refill.
    */
-  take(): Worker {
+  take(idle?: () => boolean): Worker {
     const w = this.spares.shift() ?? this.spawn();
     w.removeAllListeners('error');
     w.ref();
-    if (!this.stopped && !this.refill) {
-      this.refill = setTimeout(() => this.refillNow(), REFILL_MAX_WAIT_MS);
+    if (this.stopped) return w;
+    if (idle) this.watched.push(idle);
+    if (!this.refill) {
+      const until = Date.now() + REFILL_MAX_WAIT_MS;
+      this.refill = setInterval(() => {
+        if (Date.now() >= until || this.watched.some((f) => f())) this.refillNow();
+      }, SETTLE_POLL_MS);
       this.refill.unref();
     }
     return w;
@@ -107,21 +118,23 @@ export class WorkerPool {
     return this.spares.length >= this.size && this.spares.every((w) => w.performance.eventLoopUtilization().idle > 0);
   }
 
-  /** The process a taken worker runs has printed or parked: its replacement may boot now. */
+  /** The process a taken worker runs has printed or ended: its replacement may boot now. */
   settled(): void {
     if (this.refill) this.refillNow();
   }
 
   private refillNow(): void {
-    clearTimeout(this.refill);
+    clearInterval(this.refill);
     this.refill = undefined;
+    this.watched.length = 0;
     // on the next turn: not inside the message handler that noticed the print
     setImmediate(() => this.fill());
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.refill);
+    clearInterval(this.refill);
+    this.watched.length = 0;
     await Promise.all(this.spares.splice(0).map((w) => w.terminate()));
   }
 }
