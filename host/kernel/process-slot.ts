@@ -24,6 +24,13 @@ import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-prot
 import type { WorkerPool } from './worker-pool.js';
 import { heapLimitText } from '../process/memory-verdict.js';
 
+/**
+ * The signal cell in which a parked worker's thread shows it waits (process/park.ts `PARKED`):
+ * read, never written, here: the pool boots the spare's replacement once a start is over
+ * (worker-pool.ts `take`).
+ */
+const PARKED_CELL = 1;
+
 const outOfMemory = (e: Error): boolean => (e as Error & { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
 
 export interface MailboxLimits {
@@ -148,14 +155,18 @@ export class ProcessSlot {
     onGone: (why: string) => void,
   ): void {
     const data: WorkerInit = { ...init, signal: this.signal, inRing: this.inRing, outRing: this.outRing, inbox: this.inbox.port2, replies: this.replies.port2, outbox: this.outbox.port2 };
-    const w = this.pool.take();
+    const w = this.pool.take(() => this.ended || Atomics.load(this.counter, PARKED_CELL) === 1);
     this.worker = w;
     const from = this.fromWorker;
     const drain = (): void => {
       for (let m = from.next(); m !== undefined && !this.ended; m = from.next()) {
         if (m instanceof Uint8Array) onMessage({ t: 'send', items: decodeOutgoing(m) });
         else if (isWithBlobs(m)) onMessage({ t: 'send', items: decodeOutgoing(m.head, m.blobs) });
-        else onMessage(m as WorkerToKernel);
+        else {
+          onMessage(m as WorkerToKernel);
+          const t = (m as WorkerToKernel).t;
+          if (t === 'print' || t === 'ended') this.pool.settled();
+        }
       }
       // an item written to the ring but not yet in sequence (its predecessor still on its way
       // through the port): look again on the next turn rather than wait for another doorbell
