@@ -14,7 +14,10 @@
 
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
-import { DOORBELL, SIGNAL_BYTES, TAKEN, wake } from '../process/park.js';
+import { availableParallelism } from 'node:os';
+import { AWAITING, DOORBELL, PARKED_AWAITS, SIGNAL_BYTES, SPUN, TAKEN, wake } from '../process/park.js';
+import { spinCapFromEnv } from '../process/await-spin.js';
+import { AwaitPoll } from './await-poll.js';
 import { readGauge } from '../process/memory-gauge.js';
 import { decodeOutgoing, encodeDeliveriesParts, isWithBlobs } from '../process/message-codec.js';
 import { isHandedOver } from './blob-handover.js';
@@ -41,6 +44,11 @@ function sizeOf(d: Delivery): number {
   return MESSAGE_OVERHEAD + body + (d.km.lazyLoadBlob?.bytes.length ?? 0);
 }
 
+/** every worker of this Node process counts itself here while it spins in an await (park.ts) */
+const SPINNERS = new SharedArrayBuffer(4);
+/** spinning workers leave at least one core to the kernel and the workers doing the work */
+const MAX_SPINNERS = Math.max(1, availableParallelism() - 1);
+
 export class ProcessSlot {
   private readonly signal = new SharedArrayBuffer(SIGNAL_BYTES);
   private readonly counter = new Int32Array(this.signal);
@@ -54,6 +62,8 @@ export class ProcessSlot {
   private readonly fromWorker = new RingReceiver(this.outRing, this.outbox.port1);
   private worker: Worker | undefined;
   private ended = false;
+  /** polls for the next send of a worker just answered inside an await (await-poll.ts) */
+  private poll: AwaitPoll | undefined;
   private batch: Delivery[] | undefined;
   private batchBytes = 0;
   /** posted batches not yet known to be taken: [messages, bytes] each, oldest first */
@@ -130,12 +140,24 @@ export class ProcessSlot {
     if (enc instanceof Uint8Array) this.toWorker.sendBytes(enc);
     else this.toWorker.sendObject(enc, [enc.head.buffer, ...enc.blobs]);
     wake(this.counter);
+    if (this.poll && Atomics.load(this.counter, AWAITING) === 1) this.poll.start();
   };
 
   reply(r: CallReply): void {
     if (this.ended) return;
     this.replies.port1.postMessage(r);
     wake(this.counter);
+    if (this.poll && Atomics.load(this.counter, AWAITING) === 1) this.poll.start();
+  }
+
+  /** How this process's awaits went: answered without parking / parked, and the kernel's polls for its next send. */
+  awaitStats(): { spun: number; parked: number; pollHits: number; pollMisses: number } {
+    return {
+      spun: Atomics.load(this.counter, SPUN),
+      parked: Atomics.load(this.counter, PARKED_AWAITS),
+      pollHits: this.poll?.hits ?? 0,
+      pollMisses: this.poll?.misses ?? 0,
+    };
   }
 
   get started(): boolean {
@@ -143,11 +165,23 @@ export class ProcessSlot {
   }
 
   start(
-    init: Omit<WorkerInit, 'signal' | 'inRing' | 'outRing' | 'inbox' | 'replies' | 'outbox'>,
+    init: Omit<WorkerInit, 'signal' | 'inRing' | 'outRing' | 'inbox' | 'replies' | 'outbox' | 'spinCapUs' | 'spinners' | 'maxSpinners'>,
     onMessage: (m: WorkerToKernel) => void,
     onGone: (why: string) => void,
   ): void {
-    const data: WorkerInit = { ...init, signal: this.signal, inRing: this.inRing, outRing: this.outRing, inbox: this.inbox.port2, replies: this.replies.port2, outbox: this.outbox.port2 };
+    const spinCapUs = spinCapFromEnv();
+    const data: WorkerInit = {
+      ...init,
+      signal: this.signal,
+      inRing: this.inRing,
+      outRing: this.outRing,
+      inbox: this.inbox.port2,
+      replies: this.replies.port2,
+      outbox: this.outbox.port2,
+      spinCapUs,
+      spinners: SPINNERS,
+      maxSpinners: MAX_SPINNERS,
+    };
     const w = this.pool.take();
     this.worker = w;
     const from = this.fromWorker;
@@ -161,9 +195,11 @@ export class ProcessSlot {
       // through the port): look again on the next turn rather than wait for another doorbell
       if (!this.ended && from.pending()) setImmediate(drain);
     };
+    this.poll = new AwaitPoll(this.counter, spinCapUs, drain, () => this.ended);
     w.on('message', () => {
       // the doorbell: clear first, so a post that finds the flag still set is drained below
       Atomics.store(this.counter, DOORBELL, 0);
+      this.poll!.rang();
       drain();
     });
     w.on('error', (e) => onGone(outOfMemory(e) ? heapLimitText(this.pool.limits.maxMemoryBytes) : `worker error: ${e.message}`));

@@ -17,42 +17,125 @@ export const TAKEN = 4;
 /** worker -> kernel: KiB of the process's wasm memories and of its worker's JS heap (memory-gauge.ts) */
 export const WASM_KIB = 5;
 export const HEAP_KIB = 6;
+/** worker -> kernel: 1 while the process is inside a send-and-await or a blocking kernel call */
+export const AWAITING = 7;
+/** kernel -> worker: 1 while the kernel polls this worker's doorbell cell (no doorbell message needed) */
+export const POLLING = 8;
+/** worker -> kernel: awaits answered while the worker spun (no park, no notify) / awaits that parked */
+export const SPUN = 9;
+export const PARKED_AWAITS = 10;
 /** bytes of the shared signal buffer */
-export const SIGNAL_BYTES = 28;
+export const SIGNAL_BYTES = 44;
+
+/** how the last await's spin ended (await-spin.ts adapts to it) */
+export const SPIN_NONE = 0;
+export const SPIN_HIT = 1;
+export const SPIN_TIMEOUT = 2;
+export const SPIN_PREEMPTED = 3;
+export type SpinOutcome = typeof SPIN_NONE | typeof SPIN_HIT | typeof SPIN_TIMEOUT | typeof SPIN_PREEMPTED;
+/** a gap this long between two looks at the clock inside a spin means the thread was descheduled */
+const PREEMPTED_MS = 0.03;
 
 export class Parking {
   private readonly cell: Int32Array;
+  /** how the spin of the last take / takeFrom ended */
+  spinOutcome: SpinOutcome = SPIN_NONE;
   /** called each time the thread is about to park (the memory gauge; cheap, self-throttled) */
   beforePark: (() => void) | undefined;
 
-  constructor(signal: SharedArrayBuffer) {
+  constructor(
+    signal: SharedArrayBuffer,
+    /** one cell shared by every worker of the node: how many spin now (see spin) */
+    private readonly spinners?: Int32Array,
+    private readonly maxSpinners = 1,
+  ) {
     this.cell = new Int32Array(signal);
   }
 
-  /** The next item `poll` gives (the inbox ring, kernel-link.ts), parking while it gives none. */
-  takeFrom<T>(poll: () => T | undefined): T {
+  /**
+   * The next item `poll` gives (the inbox ring, kernel-link.ts), parking while it gives none.
+   * `spinUs` >= 0 marks an await (counted in SPUN / PARKED_AWAITS); with `spinUs` > 0 (await-spin.ts) the thread first watches the counter for up to
+   * that long: a kernel that finds it not parked needs no Atomics.notify, and the thread needs no
+   * futex wake-up, which on this VM cost tens of µs per round trip (docs/performance.md §17).
+   */
+  takeFrom<T>(poll: () => T | undefined, spinUs = -1): T {
+    let spun = false;
+    let parked = false;
+    this.spinOutcome = SPIN_NONE;
     for (;;) {
       const seen = Atomics.load(this.cell, COUNTER);
       const m = poll();
-      if (m !== undefined) return m;
+      if (m !== undefined) {
+        if (spinUs >= 0) Atomics.add(this.cell, parked ? PARKED_AWAITS : SPUN, 1);
+        return m;
+      }
+      if (spinUs > 0 && !spun) {
+        spun = true;
+        this.spinOutcome = this.spin(seen, spinUs);
+        if (this.spinOutcome === SPIN_HIT) continue;
+      }
       // as in take(): parked is set before Atomics.wait re-checks the counter
       this.beforePark?.();
+      parked = true;
       Atomics.store(this.cell, PARKED, 1);
       Atomics.wait(this.cell, COUNTER, seen);
       Atomics.store(this.cell, PARKED, 0);
     }
   }
 
-  /** Next message on `port`, or undefined when `deadline` (ms since epoch) passes first. */
-  take<T>(port: MessagePort, deadline?: number): T | undefined {
+  /**
+   * Spin up to `us` µs for the counter to move from `seen` (the kernel wrote something). Bounded
+   * in time and in company: at most `maxSpinners` threads of the node spin at once (the shared
+   * `spinners` cell), so spinning never takes every core from the kernel and the other workers.
+   * A spin that finds itself descheduled (a jump of PREEMPTED_US between two looks at the clock:
+   * the machine has no spare core) gives up at once: on a busy machine a thread that sleeps is
+   * woken sooner by the scheduler than one that burned its share spinning (await-spin.ts backs off).
+   */
+  private spin(seen: number, us: number): SpinOutcome {
+    const sp = this.spinners;
+    if (sp && Atomics.add(sp, 0, 1) >= this.maxSpinners) {
+      Atomics.sub(sp, 0, 1);
+      return SPIN_NONE;
+    }
+    try {
+      let last = performance.now();
+      const end = last + us / 1000;
+      for (let i = 1; ; i++) {
+        if (Atomics.load(this.cell, COUNTER) !== seen) return SPIN_HIT;
+        if ((i & 31) === 0) {
+          const now = performance.now();
+          if (now - last > PREEMPTED_MS) return SPIN_PREEMPTED;
+          if (now >= end) return SPIN_TIMEOUT;
+          last = now;
+        }
+      }
+    } finally {
+      if (sp) Atomics.sub(sp, 0, 1);
+    }
+  }
+
+  /** Next message on `port`, or undefined when `deadline` (ms since epoch) passes first; `spinUs` as in takeFrom. */
+  take<T>(port: MessagePort, deadline?: number, spinUs = -1): T | undefined {
+    let spun = false;
+    let parked = false;
+    this.spinOutcome = SPIN_NONE;
     for (;;) {
       const seen = Atomics.load(this.cell, COUNTER);
       const m = receiveMessageOnPort(port);
-      if (m) return m.message as T;
+      if (m) {
+        if (spinUs >= 0) Atomics.add(this.cell, parked ? PARKED_AWAITS : SPUN, 1);
+        return m.message as T;
+      }
+      if (spinUs > 0 && !spun) {
+        spun = true;
+        this.spinOutcome = this.spin(seen, spinUs);
+        if (this.spinOutcome === SPIN_HIT) continue;
+      }
       // parked is set before the counter is re-checked by Atomics.wait: a kernel that bumps the
       // counter after our load either sees parked=1 and notifies, or bumped before the wait
       // compares, and the wait returns at once
       this.beforePark?.();
+      parked = true;
       Atomics.store(this.cell, PARKED, 1);
       if (deadline === undefined) {
         Atomics.wait(this.cell, COUNTER, seen);

@@ -227,14 +227,16 @@ export class ProcessHost {
       throw new ProcessTrap(`send_and_await_response: cannot await a response from ourselves (${addrStr(target)})`);
     }
     const { id, km } = this.prepareRequest(target, request, undefined, blob);
+    const t0 = this.link.beginAwait();
     this.link.send([km], this.giveUp);
     for (;;) {
-      const d = this.link.nextDelivery();
+      const d = this.link.nextDelivery(true);
       const dId = d.kind === 'error' ? d.id : d.km.id;
       if (dId !== id) {
         this.backlog.push(d);
         continue;
       }
+      this.link.endAwait(t0);
       if (d.kind === 'error') {
         this.contexts.delete(id);
         if (this.generation === 1) this.blobPresent = false;

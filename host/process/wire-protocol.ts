@@ -63,4 +63,9 @@ export interface WorkerInit {
   verbosity: number;
   /** --max-process-memory, to tell a trap at the memory cap from other traps */
   maxMemoryBytes: number | undefined;
+  /** µs cap of a worker's spin inside an await (process/await-spin.ts; 0: none) */
+  spinCapUs: number;
+  /** one Int32 shared by every worker of the node: how many spin now, at most maxSpinners */
+  spinners: SharedArrayBuffer;
+  maxSpinners: number;
 }
