@@ -12,7 +12,7 @@ import { bootNode, cleanupTempDirs, cmd, makePackage } from './helpers.js';
 
 const AWAITS = 40;
 
-type Stats = { spun: number; parked: number; pollHits: number; pollMisses: number };
+type Stats = { spun: number; parked: number; pollHits: number; pollMisses: number; pollsDeclined: number };
 
 for (const gen of [0, 1] as const) {
   for (const knob of [undefined, '0'] as const) {
@@ -56,11 +56,14 @@ for (const gen of [0, 1] as const) {
         const now = stats();
         assert.equal(now.spun - before.spun + (now.parked - before.parked), AWAITS, JSON.stringify({ before, now }));
         if (knob === '0') {
-          // switched off: the kernel never polled for a's doorbell
-          assert.equal(now.pollHits + now.pollMisses, 0, JSON.stringify(now));
+          // switched off: the kernel never even considered polling for a's doorbell
+          assert.equal(now.pollHits + now.pollMisses + now.pollsDeclined, 0, JSON.stringify(now));
         } else {
-          // on: at least the first answer started a poll (later ones may back off on a busy machine)
-          assert.ok(now.pollHits + now.pollMisses >= 1, JSON.stringify(now));
+          // on: each answer to a's await was followed by a poll, or by the reason for none (no spare
+          // core, backing off: which one depends on the machine's load, so only the sum is certain;
+          // a delivery made while a is still inside its await counts too)
+          const considered = now.pollHits + now.pollMisses + now.pollsDeclined - (before.pollHits + before.pollMisses + before.pollsDeclined);
+          assert.ok(considered >= AWAITS, JSON.stringify({ before, now }));
         }
         // b only answered: it never awaited anything
         const b = node.kernel.awaitStatsOf(`b:${pkg}`)!;

@@ -12,7 +12,7 @@
 // all while the gap runs above twice the cap (a process whose await was its last act for a
 // while). A poll that runs out, or whose turns come too far apart (the main thread is busy or
 // the machine has no spare core: polling would only take CPU), makes the next 1, 2, 4 ... 256
-// replies to this process start none. One poll per process at a time; it ends on the doorbell, the budget, or the process's end.
+// replies to this process start none. Nothing polls while the machine has no spare core. One poll per process at a time; it ends on the doorbell, the budget, or the process's end.
 
 import { DOORBELL, POLLING } from '../process/park.js';
 
@@ -34,6 +34,8 @@ export class AwaitPoll {
   /** polls that caught the next send / polls that ran out (observable through the kernel) */
   hits = 0;
   misses = 0;
+  /** answers after which no poll ran: no spare core, backing off, or the gap runs too long */
+  declined = 0;
 
   constructor(
     private readonly cell: Int32Array,
@@ -41,6 +43,8 @@ export class AwaitPoll {
     /** drain the worker's out-ring (as on a doorbell message) */
     private readonly drain: () => void,
     private readonly ended: () => boolean,
+    /** false while the machine has no spare core (cpu-pressure.ts): then no poll at all */
+    private readonly spareCore: () => boolean = () => true,
   ) {
   }
 
@@ -68,12 +72,20 @@ export class AwaitPoll {
   start(): void {
     if (this.active || this.capUs <= 0) return;
     this.t0 = this.last = performance.now();
+    if (!this.spareCore()) {
+      this.declined++;
+      return;
+    }
     if (this.skip > 0) {
       this.skip--;
+      this.declined++;
       return;
     }
     this.budgetUs = this.budget();
-    if (this.budgetUs <= 0) return; // the gap is still measured (rang)
+    if (this.budgetUs <= 0) {
+      this.declined++; // the gap is still measured (rang)
+      return;
+    }
     this.active = true;
     Atomics.store(this.cell, POLLING, 1);
     setImmediate(this.tick);

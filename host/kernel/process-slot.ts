@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os';
 import { AWAITING, DOORBELL, PARKED_AWAITS, SIGNAL_BYTES, SPUN, TAKEN, wake } from '../process/park.js';
 import { spinCapFromEnv } from '../process/await-spin.js';
 import { AwaitPoll } from './await-poll.js';
+import { CpuPressure } from './cpu-pressure.js';
 import { readGauge } from '../process/memory-gauge.js';
 import { decodeOutgoing, encodeDeliveriesParts, isWithBlobs } from '../process/message-codec.js';
 import { isHandedOver } from './blob-handover.js';
@@ -44,8 +45,13 @@ function sizeOf(d: Delivery): number {
   return MESSAGE_OVERHEAD + body + (d.km.lazyLoadBlob?.bytes.length ?? 0);
 }
 
-/** every worker of this Node process counts itself here while it spins in an await (park.ts) */
-const SPINNERS = new SharedArrayBuffer(4);
+/**
+ * [0] every worker of this Node process counts itself here while it spins in an await (park.ts);
+ * [1] 1 while the machine has no spare core (cpu-pressure.ts): nobody spins then
+ */
+const SPINNERS = new SharedArrayBuffer(8);
+const PRESSURE = new CpuPressure(new Int32Array(SPINNERS), 1);
+const hasSpareCore = (): boolean => PRESSURE.hasSpareCore();
 /** spinning workers leave at least one core to the kernel and the workers doing the work */
 const MAX_SPINNERS = Math.max(1, availableParallelism() - 1);
 
@@ -151,12 +157,13 @@ export class ProcessSlot {
   }
 
   /** How this process's awaits went: answered without parking / parked, and the kernel's polls for its next send. */
-  awaitStats(): { spun: number; parked: number; pollHits: number; pollMisses: number } {
+  awaitStats(): { spun: number; parked: number; pollHits: number; pollMisses: number; pollsDeclined: number } {
     return {
       spun: Atomics.load(this.counter, SPUN),
       parked: Atomics.load(this.counter, PARKED_AWAITS),
       pollHits: this.poll?.hits ?? 0,
       pollMisses: this.poll?.misses ?? 0,
+      pollsDeclined: this.poll?.declined ?? 0,
     };
   }
 
@@ -194,8 +201,12 @@ export class ProcessSlot {
       // an item written to the ring but not yet in sequence (its predecessor still on its way
       // through the port): look again on the next turn rather than wait for another doorbell
       if (!this.ended && from.pending()) setImmediate(drain);
+      // an answer to this worker's own await produced while draining (a module that answered at
+      // once, as vfs does): hand it over now rather than a turn later; an awaiting worker has
+      // nothing else in flight to batch it with (the setImmediate flush then finds no batch)
+      if (this.batch !== undefined && Atomics.load(this.counter, AWAITING) === 1) this.flush();
     };
-    this.poll = new AwaitPoll(this.counter, spinCapUs, drain, () => this.ended);
+    this.poll = new AwaitPoll(this.counter, spinCapUs, drain, () => this.ended, hasSpareCore);
     w.on('message', () => {
       // the doorbell: clear first, so a post that finds the flag still set is drained below
       Atomics.store(this.counter, DOORBELL, 0);

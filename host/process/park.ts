@@ -93,6 +93,8 @@ export class Parking {
    */
   private spin(seen: number, us: number): SpinOutcome {
     const sp = this.spinners;
+    // [1]: the kernel found no spare core (kernel/cpu-pressure.ts)
+    if (sp && Atomics.load(sp, 1) === 1) return SPIN_NONE;
     if (sp && Atomics.add(sp, 0, 1) >= this.maxSpinners) {
       Atomics.sub(sp, 0, 1);
       return SPIN_NONE;
