@@ -15,7 +15,7 @@
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
 import { availableParallelism } from 'node:os';
-import { AWAITING, DOORBELL, PARKED_AWAITS, SIGNAL_BYTES, SPUN, TAKEN, wake } from '../process/park.js';
+import { AWAITING, DOORBELL, PARKED_AWAITS, releaseSpinSeat, SIGNAL_BYTES, SPUN, TAKEN, wake } from '../process/park.js';
 import { spinCapFromEnv } from '../process/await-spin.js';
 import { AwaitPoll } from './await-poll.js';
 import { CpuPressure } from './cpu-pressure.js';
@@ -46,14 +46,16 @@ function sizeOf(d: Delivery): number {
 }
 
 /**
- * [0] every worker of this Node process counts itself here while it spins in an await (park.ts);
- * [1] 1 while the machine has no spare core (cpu-pressure.ts): nobody spins then
+ * Shared by every worker of this Node process: [0] 1 while the machine has no spare core
+ * (cpu-pressure.ts: nobody spins then); [1..] the spin seats, cores − 1 of them, each 0 or the
+ * id of the worker spinning in it (park.ts)
  */
-const SPINNERS = new SharedArrayBuffer(8);
-const PRESSURE = new CpuPressure(new Int32Array(SPINNERS), 1);
+const SEATS = Math.max(1, availableParallelism() - 1);
+const SPINNERS = new SharedArrayBuffer(4 * (1 + SEATS));
+const SPIN_CELLS = new Int32Array(SPINNERS);
+const PRESSURE = new CpuPressure(SPIN_CELLS, 0);
+let lastSpinId = 0;
 const hasSpareCore = (): boolean => PRESSURE.hasSpareCore();
-/** spinning workers leave at least one core to the kernel and the workers doing the work */
-const MAX_SPINNERS = Math.max(1, availableParallelism() - 1);
 
 export class ProcessSlot {
   private readonly signal = new SharedArrayBuffer(SIGNAL_BYTES);
@@ -70,6 +72,8 @@ export class ProcessSlot {
   private ended = false;
   /** polls for the next send of a worker just answered inside an await (await-poll.ts) */
   private poll: AwaitPoll | undefined;
+  /** this slot's worker's id in the spin seats */
+  private readonly spinId = (lastSpinId = (lastSpinId % 0x7fffffff) + 1);
   private batch: Delivery[] | undefined;
   private batchBytes = 0;
   /** posted batches not yet known to be taken: [messages, bytes] each, oldest first */
@@ -172,7 +176,7 @@ export class ProcessSlot {
   }
 
   start(
-    init: Omit<WorkerInit, 'signal' | 'inRing' | 'outRing' | 'inbox' | 'replies' | 'outbox' | 'spinCapUs' | 'spinners' | 'maxSpinners'>,
+    init: Omit<WorkerInit, 'signal' | 'inRing' | 'outRing' | 'inbox' | 'replies' | 'outbox' | 'spinCapUs' | 'spinners' | 'spinId'>,
     onMessage: (m: WorkerToKernel) => void,
     onGone: (why: string) => void,
   ): void {
@@ -187,7 +191,7 @@ export class ProcessSlot {
       outbox: this.outbox.port2,
       spinCapUs,
       spinners: SPINNERS,
-      maxSpinners: MAX_SPINNERS,
+      spinId: this.spinId,
     };
     const w = this.pool.take();
     this.worker = w;
@@ -214,7 +218,10 @@ export class ProcessSlot {
       drain();
     });
     w.on('error', (e) => onGone(outOfMemory(e) ? heapLimitText(this.pool.limits.maxMemoryBytes) : `worker error: ${e.message}`));
-    w.on('exit', (code) => onGone(`worker exited with code ${code}`));
+    w.on('exit', (code) => {
+      releaseSpinSeat(SPIN_CELLS, this.spinId);
+      onGone(`worker exited with code ${code}`);
+    });
     w.postMessage(data, [this.inbox.port2, this.replies.port2, this.outbox.port2]);
   }
 
@@ -239,6 +246,7 @@ export class ProcessSlot {
       w.removeAllListeners('message');
       w.on('error', () => {});
       await w.terminate();
+      releaseSpinSeat(SPIN_CELLS, this.spinId);
     }
   }
 }

@@ -32,11 +32,11 @@ export class KernelLink {
     outbox: MessagePort,
     /** µs cap of the spin in an await (await-spin.ts); 0: park at once */
     spinCapUs = 0,
-    /** the node's shared count of spinning workers, and how many may spin at once */
+    /** the node's spin seats and this worker's id in them (park.ts) */
     spinners?: SharedArrayBuffer,
-    maxSpinners = 1,
+    spinId = 1,
   ) {
-    this.parking = new Parking(signal, spinners ? new Int32Array(spinners) : undefined, maxSpinners);
+    this.parking = new Parking(signal, spinners ? new Int32Array(spinners) : undefined, spinId);
     this.spin = new AwaitSpin(spinCapUs);
     this.cell = new Int32Array(signal);
     this.in = new RingReceiver(inRing, inbox);

@@ -45,9 +45,10 @@ export class Parking {
 
   constructor(
     signal: SharedArrayBuffer,
-    /** one cell shared by every worker of the node: how many spin now (see spin) */
+    /** shared by every worker of the node: [0] no spare core, [1..] the spinning seats (see spin) */
     private readonly spinners?: Int32Array,
-    private readonly maxSpinners = 1,
+    /** this worker's id in a seat (> 0) */
+    private readonly spinId = 1,
   ) {
     this.cell = new Int32Array(signal);
   }
@@ -85,19 +86,26 @@ export class Parking {
 
   /**
    * Spin up to `us` µs for the counter to move from `seen` (the kernel wrote something). Bounded
-   * in time and in company: at most `maxSpinners` threads of the node spin at once (the shared
-   * `spinners` cell), so spinning never takes every core from the kernel and the other workers.
+   * in time and in company: a spinner holds one of the shared seats (cores − 1 of them), so
+   * spinning never takes every core from the kernel and the other workers.
    * A spin that finds itself descheduled (a jump of PREEMPTED_US between two looks at the clock:
    * the machine has no spare core) gives up at once: on a busy machine a thread that sleeps is
    * woken sooner by the scheduler than one that burned its share spinning (await-spin.ts backs off).
    */
   private spin(seen: number, us: number): SpinOutcome {
     const sp = this.spinners;
-    // [1]: the kernel found no spare core (kernel/cpu-pressure.ts)
-    if (sp && Atomics.load(sp, 1) === 1) return SPIN_NONE;
-    if (sp && Atomics.add(sp, 0, 1) >= this.maxSpinners) {
-      Atomics.sub(sp, 0, 1);
-      return SPIN_NONE;
+    let seat = 0;
+    if (sp) {
+      // [0]: the kernel found no spare core (kernel/cpu-pressure.ts)
+      if (Atomics.load(sp, 0) === 1) return SPIN_NONE;
+      // [1..]: the seats, each 0 or the id of the worker spinning in it
+      for (let i = 1; i < sp.length; i++) {
+        if (Atomics.compareExchange(sp, i, 0, this.spinId) === 0) {
+          seat = i;
+          break;
+        }
+      }
+      if (seat === 0) return SPIN_NONE;
     }
     try {
       let last = performance.now();
@@ -112,7 +120,8 @@ export class Parking {
         }
       }
     } finally {
-      if (sp) Atomics.sub(sp, 0, 1);
+      // a worker terminated inside its spin never gets here: the kernel frees its seat (releaseSpinSeat)
+      if (sp) Atomics.store(sp, seat, 0);
     }
   }
 
@@ -158,4 +167,9 @@ export class Parking {
 export function wake(cell: Int32Array): void {
   Atomics.add(cell, COUNTER, 1);
   if (Atomics.load(cell, PARKED) === 1) Atomics.notify(cell, COUNTER);
+}
+
+/** Kernel side, once a worker is gone: free a seat it died holding (spin's finally never ran). */
+export function releaseSpinSeat(spinners: Int32Array, spinId: number): void {
+  for (let i = 1; i < spinners.length; i++) Atomics.compareExchange(spinners, i, spinId, 0);
 }

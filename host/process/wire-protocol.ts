@@ -65,7 +65,8 @@ export interface WorkerInit {
   maxMemoryBytes: number | undefined;
   /** µs cap of a worker's spin inside an await (process/await-spin.ts; 0: none) */
   spinCapUs: number;
-  /** one Int32 shared by every worker of the node: how many spin now, at most maxSpinners */
+  /** shared by every worker of the node: [0] 1 while no core is spare, [1..] the spin seats (park.ts) */
   spinners: SharedArrayBuffer;
-  maxSpinners: number;
+  /** this worker's id in a spin seat (> 0) */
+  spinId: number;
 }
