@@ -143,6 +143,9 @@ export class ProcessSlot {
     this.batch = undefined;
     this.batchBytes = 0;
     if (this.ended || !batch) return;
+    // read before the worker can see the batch: a worker spinning in its await takes it and
+    // leaves the await at once, and its next send is exactly what the poll is for
+    const awaiting = Atomics.load(this.counter, AWAITING) === 1;
     this.reclaim(); // keeps `posted` down to the batches still in the inbox
     this.posted.push([batch.length, bytes]);
     // blobs a module handed over (blob-handover.ts) are transferred, not copied
@@ -150,14 +153,15 @@ export class ProcessSlot {
     if (enc instanceof Uint8Array) this.toWorker.sendBytes(enc);
     else this.toWorker.sendObject(enc, [enc.head.buffer, ...enc.blobs]);
     wake(this.counter);
-    if (this.poll && Atomics.load(this.counter, AWAITING) === 1) this.poll.start();
+    if (awaiting) this.poll?.start();
   };
 
   reply(r: CallReply): void {
     if (this.ended) return;
+    const awaiting = Atomics.load(this.counter, AWAITING) === 1; // before the worker can leave its call (flush)
     this.replies.port1.postMessage(r);
     wake(this.counter);
-    if (this.poll && Atomics.load(this.counter, AWAITING) === 1) this.poll.start();
+    if (awaiting) this.poll?.start();
   }
 
   /** How this process's awaits went: answered without parking / parked, and the kernel's polls for its next send. */
