@@ -1,5 +1,5 @@
 // Blocking receive for a worker: take the next message from a port (or the inbox ring), parking the thread on a
-// shared counter while there is none. The shared Int32Array holds [counter, parked]: the kernel
+// shared counter while there is none (inside an await, after a short bounded spin: spin below). The shared Int32Array holds [counter, parked]: the kernel
 // posts first and bumps the counter second, so a post that lands between our empty check and
 // the wait changes the counter and the wait returns at once. `parked` tells the kernel whether
 // a notify is needed at all (Atomics.notify takes a lock even with no waiter).
@@ -55,8 +55,8 @@ export class Parking {
 
   /**
    * The next item `poll` gives (the inbox ring, kernel-link.ts), parking while it gives none.
-   * `spinUs` >= 0 marks an await (counted in SPUN / PARKED_AWAITS); with `spinUs` > 0 (await-spin.ts) the thread first watches the counter for up to
-   * that long: a kernel that finds it not parked needs no Atomics.notify, and the thread needs no
+   * `spinUs` >= 0 marks an await (counted in SPUN / PARKED_AWAITS); with `spinUs` > 0
+   * (await-spin.ts) the thread first watches the counter for up to that long: a kernel that finds it not parked needs no Atomics.notify, and the thread needs no
    * futex wake-up, which on this VM cost tens of µs per round trip (docs/performance.md §17).
    */
   takeFrom<T>(poll: () => T | undefined, spinUs = -1): T {
@@ -88,7 +88,7 @@ export class Parking {
    * Spin up to `us` µs for the counter to move from `seen` (the kernel wrote something). Bounded
    * in time and in company: a spinner holds one of the shared seats (cores − 1 of them), so
    * spinning never takes every core from the kernel and the other workers.
-   * A spin that finds itself descheduled (a jump of PREEMPTED_US between two looks at the clock:
+   * A spin that finds itself descheduled (a jump of PREEMPTED_MS between two looks at the clock:
    * the machine has no spare core) gives up at once: on a busy machine a thread that sleeps is
    * woken sooner by the scheduler than one that burned its share spinning (await-spin.ts backs off).
    */
