@@ -4,6 +4,7 @@
 // Beside it: module-table (module names per era), spawn-rules (spawn checks, process limits),
 // capability-gate (messaging checks), kernel-options (its options and the process spec).
 
+import { spinCapFromEnv } from '../process/await-spin.js';
 import type {
   Address,
   Capability,
@@ -99,7 +100,13 @@ export class Kernel {
     memoryOf: (pid) => this.processes.get(pid)?.slot.memory(),
   };
 
+  /** How a process's awaits went (process-slot.ts awaitStats; docs/performance.md §17); undefined when unknown. */
+  awaitStatsOf(pid: string): ReturnType<ProcessRecord['slot']['awaitStats']> | undefined {
+    return this.processes.get(pid)?.slot.awaitStats();
+  }
+
   constructor(private readonly opts: KernelOptions) {
+    spinCapFromEnv(); // a bad KINODE_AWAIT_SPIN_US stops the node's start with its name, not a process's
     this.node = opts.nodeName;
     this.pool = new WorkerPool(1, { maxMemoryBytes: opts.maxProcessMemoryBytes });
     this.caps = new CapabilityStore(() => {

@@ -244,14 +244,16 @@ export class ProcessHost {
     }
     const km = this.prepareRequest(target, request, undefined, blob);
     const id = km.id;
+    const t0 = this.link.beginAwait();
     this.sendOne(km);
     for (;;) {
-      const d = this.link.nextDelivery();
+      const d = this.link.nextDelivery(true);
       const dId = d.kind === 'error' ? d.id : d.km.id;
       if (dId !== id) {
         this.backlog.push(d);
         continue;
       }
+      this.link.endAwait(t0);
       if (d.kind === 'error') {
         this.contexts.delete(id);
         if (this.generation === 1) this.blobPresent = false;
