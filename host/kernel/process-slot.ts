@@ -22,12 +22,17 @@ import { CpuPressure } from './cpu-pressure.js';
 import { readGauge } from '../process/memory-gauge.js';
 import { decodeOutgoing, encodeDeliveriesParts, isWithBlobs } from '../process/message-codec.js';
 import { isHandedOver } from './blob-handover.js';
-import { newRing, RingReceiver, RingSender } from '../process/ring.js';
+import { newRing, RING_DATA_BYTES, RingReceiver, RingSender } from '../process/ring.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
 import type { WorkerPool } from './worker-pool.js';
 import { heapLimitText } from '../process/memory-verdict.js';
 
+
+/** A delivery batch is handed over once its messages account for this much (half a ring). */
+const FLUSH_BATCH_BYTES = RING_DATA_BYTES / 2;
+/** Items one doorbell's drain takes from a worker before it yields to the event loop. */
+const DRAIN_ITEMS_PER_TURN = 1024;
 
 const outOfMemory = (e: Error): boolean => (e as Error & { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
 
@@ -132,6 +137,9 @@ export class ProcessSlot {
     this.batchBytes += size;
     if (this.batch) {
       this.batch.push(d);
+      // a sender outpacing the kernel's drain would otherwise grow one batch without end: past the
+      // ring's reach it travels as one structured clone the worker decodes in one piece
+      if (this.batchBytes >= FLUSH_BATCH_BYTES) this.flush();
       return;
     }
     this.batch = [d];
@@ -202,7 +210,10 @@ export class ProcessSlot {
     this.worker = w;
     const from = this.fromWorker;
     const drain = (): void => {
-      for (let m = from.next(); m !== undefined && !this.ended; m = from.next()) {
+      // bounded per turn: a worker that refills its ring as fast as the kernel drains it must not
+      // keep the event loop (HTTP, timers, every other process) waiting
+      let left = DRAIN_ITEMS_PER_TURN;
+      for (let m = left-- > 0 ? from.next() : undefined; m !== undefined && !this.ended; m = left-- > 0 ? from.next() : undefined) {
         if (m instanceof Uint8Array) onMessage({ t: 'send', items: decodeOutgoing(m) });
         else if (isWithBlobs(m)) onMessage({ t: 'send', items: decodeOutgoing(m.head, m.blobs) });
         else {
@@ -213,6 +224,7 @@ export class ProcessSlot {
       }
       // an item written to the ring but not yet in sequence (its predecessor still on its way
       // through the port): look again on the next turn rather than wait for another doorbell
+      // (also where the per-turn bound stopped the loop)
       if (!this.ended && from.pending()) setImmediate(drain);
       // an answer to this worker's own await produced while draining (a module that answered at
       // once, as vfs does): hand it over now rather than a turn later; an awaiting worker has
