@@ -1,5 +1,5 @@
-// The in-place readers of kv and sqlite bodies (wire/db-fast.ts, wire/fast-scan.ts) against the
-// strict reader: every body, in both eras, parses to what the strict reader gives for the same
+// The in-place readers of kv, sqlite and vfs bodies (wire/db-fast.ts, wire/fast-scan.ts, the
+// fast paths of wire/kv.ts, sqlite.ts, vfs.ts) against the strict reader: every body, in both eras, parses to what the strict reader gives for the same
 // JSON spelled so that only the strict reader takes it (a space after the opening brace), or
 // fails with the same error; the remembered envelope gives the same key object to the same db
 // only; and kv's Get answer, now written byte by byte, is the text serde_json writes.
@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kvGet, parseKvRequest } from '../host/wire/kv.js';
 import { parseSqliteRequest } from '../host/wire/sqlite.js';
+import { parseVfsRequest } from '../host/wire/vfs.js';
 import type { Generation } from '../host/types.js';
 
 const b = (s: string): Uint8Array => Buffer.from(s);
@@ -140,5 +141,46 @@ describe('kv and sqlite bodies read in place', () => {
       assert.equal(Buffer.from(kvGet(k, 1)).toString(), `{"Get":${JSON.stringify(key)}}`);
       assert.equal(Buffer.from(kvGet(k, 0)).toString(), `{"Get":{"key":${JSON.stringify(key)}}}`);
     }
+  });
+});
+
+describe('vfs bodies read in place', () => {
+  it('both readers agree, in both eras', () => {
+    const plain = (v: unknown) => v;
+    const bodies = [
+      '{"path":"/app:pub.os/tmp/file-4096.bin","action":"Write"}',
+      '{"path":"/app:pub.os/tmp/file-4096.bin","action":"Read"}',
+      '{"path":"/app:pub.os/tmp/x","action":"ReadDir"}',
+      '{"path":"/app:pub.os/tmp/x","action":"OpenFile"}',
+      '{"path":"/app:pub.os/tmp/x","action":"Nope"}',
+      '{"path":"/app:pub.os/tmp/x","action":{"OpenFile":{"create":true}}}',
+      '{"path":"/app:pub.os/tmp/\\u0041","action":"Read"}',
+      '{"path":"/app:pub.os/tmp/x","action":"Read","path":"/y"}',
+      '{"path":"/app:pub.os/tmp/x","action":"Read"}x',
+      '{"path":"/app:pub.os/tmp/x","action":"Read"',
+    ];
+    for (const gen of [0, 1] as const) {
+      for (const body of bodies) {
+        let fast: unknown;
+        let strict: unknown;
+        let fastErr = '';
+        let strictErr = '';
+        try {
+          fast = plain(parseVfsRequest(b(body), gen));
+        } catch (e) {
+          fastErr = (e as Error).message.replace(/ at \d+$/, '');
+        }
+        try {
+          strict = plain(parseVfsRequest(slow(body), gen));
+        } catch (e) {
+          strictErr = (e as Error).message.replace(/ at \d+$/, '');
+        }
+        assert.equal(fastErr, strictErr, body);
+        assert.deepEqual(fast, strict, body);
+      }
+    }
+    // the common spelling is read in place: its path string is the same object each time
+    const one = parseVfsRequest(b(bodies[0]!), 1);
+    assert.equal(parseVfsRequest(b(bodies[0]!), 1).action, one.action);
   });
 });
