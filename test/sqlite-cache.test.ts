@@ -1,12 +1,17 @@
 // The per-statement memos of a sqlite db (modules/sqlite/database.ts): prepared statements and
 // their row layouts are reused across requests, and every way the schema can change through the
 // module (a Write, a Commit, a non-reading Query such as PRAGMA or a WITH … DELETE) makes the next
-// answer name the columns as they are then. Also: the parameter list read in place
-// (modules/sqlite/params.ts) gives what the strict reader gives, or defers to it.
+// answer name the columns as they are then. Reads that arrive together share one read transaction
+// (modules/db/read-batch.ts): they see every earlier write, a write among them is committed (seen
+// by another connection) before it returns, and a transaction a Query opened is left alone. Also:
+// the parameter list read in place (modules/sqlite/params.ts) gives what the strict reader gives.
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { SqliteDb } from '../host/modules/sqlite/database.js';
+import { KvStore } from '../host/modules/kv/store.js';
 import { parseParams, InvalidParameters } from '../host/modules/sqlite/params.js';
 import { cleanupTempDirs, tempDir } from './helpers.js';
 
@@ -43,7 +48,7 @@ describe('sqlite statement and layout memos', () => {
     }
   });
 
-  it('a row of another width than the remembered layout asks SQLite again', () => {
+  it('a row of another width than the remembered layout asks SQLite again', async () => {
     const dir = tempDir('kh-sqlc-');
     const db = new SqliteDb(dir, 'd');
     const other = new SqliteDb(dir, 'd'); // a second connection: a program beside the module
@@ -51,11 +56,69 @@ describe('sqlite statement and layout memos', () => {
       db.write('CREATE TABLE t (a INTEGER)', []);
       db.write('INSERT INTO t (a) VALUES (1)', []);
       assert.deepEqual(rows(db.query('SELECT * FROM t', [])), [{ a: 1 }]);
+      await new Promise((r) => setImmediate(r)); // the reads' transaction ends with the task that opened it
       other.write('ALTER TABLE t ADD COLUMN b TEXT DEFAULT \'d\'', []);
+      await new Promise((r) => setImmediate(r));
       assert.deepEqual(rows(db.query('SELECT * FROM t', [])), [{ a: 1, b: 'd' }]);
     } finally {
       other.close();
       db.close();
+    }
+  });
+
+  it('sqlite: reads share a transaction that every write ends first, committed at once', async () => {
+    const dir = tempDir('kh-sqlc-');
+    const db = new SqliteDb(dir, 'd');
+    const outside = new Database(join(dir, 'd.db'));
+    try {
+      db.write('CREATE TABLE t (a INTEGER)', []);
+      assert.deepEqual(rows(db.query('SELECT count(*) AS n FROM t', [])), [{ n: 0 }]);
+      db.write('INSERT INTO t (a) VALUES (1)', []); // in the same task as the read before it
+      assert.equal((outside.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 1, 'committed before it returned');
+      assert.deepEqual(rows(db.query('SELECT count(*) AS n FROM t', [])), [{ n: 1 }], 'a later read sees it');
+      db.commit([['INSERT INTO t (a) VALUES (2)', []]]);
+      assert.equal((outside.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 2);
+      // a transaction a Query opened is the sender's: the batch neither commits nor nests in it
+      db.query('BEGIN', []);
+      assert.deepEqual(rows(db.query('SELECT count(*) AS n FROM t', [])), [{ n: 2 }]);
+      await new Promise((r) => setImmediate(r));
+      db.write('INSERT INTO t (a) VALUES (3)', []);
+      await new Promise((r) => setImmediate(r));
+      assert.equal((outside.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 2, 'still inside the sender\'s transaction');
+      db.query('COMMIT', []);
+      assert.equal((outside.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 3);
+      // no transaction is left open once the task is over: another connection may write
+      assert.deepEqual(rows(db.query('SELECT count(*) AS n FROM t', [])), [{ n: 3 }]);
+      await new Promise((r) => setImmediate(r));
+      outside.exec('BEGIN IMMEDIATE; INSERT INTO t (a) VALUES (4); COMMIT');
+      assert.deepEqual(rows(db.query('SELECT count(*) AS n FROM t', [])), [{ n: 4 }]);
+    } finally {
+      outside.close();
+      db.close();
+    }
+  });
+
+  it('kv: Gets share a transaction that a Set ends first, committed at once', async () => {
+    const dir = tempDir('kh-kvc-');
+    const kv = new KvStore(dir);
+    const outside = new Database(join(dir, 'kv.sqlite3'));
+    const k = Buffer.from('k');
+    try {
+      assert.equal(kv.getBatched(k), undefined);
+      kv.set(k, Buffer.from('v1'));
+      assert.equal(Buffer.from((outside.prepare('SELECT value FROM kv').pluck().get() as Buffer)).toString(), 'v1');
+      assert.equal(Buffer.from(kv.getBatched(k)!).toString(), 'v1');
+      kv.apply([{ op: 'set', key: k, value: Buffer.from('v2') }]);
+      assert.equal(Buffer.from(kv.getBatched(k)!).toString(), 'v2');
+      kv.delete(k);
+      assert.equal(kv.getBatched(k), undefined);
+      assert.equal(outside.prepare('SELECT count(*) FROM kv').pluck().get(), 0);
+      await new Promise((r) => setImmediate(r));
+      outside.exec("BEGIN IMMEDIATE; INSERT INTO kv (key, value) VALUES (x'6b', x'7733'); COMMIT");
+      assert.equal(Buffer.from(kv.getBatched(k)!).toString(), 'w3');
+    } finally {
+      outside.close();
+      kv.close();
     }
   });
 

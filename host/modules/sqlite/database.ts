@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { bindArgs, paramSlots, ParamCountError, type ParamSlots } from './bind.js';
 import type { BindValue } from './params.js';
 import { layout, rowsJson, rowsJsonIn, type Layout } from './rows.js';
+import { ReadBatch } from '../db/read-batch.js';
 
 /** An error in rusqlite's words (the text of RusqliteError). */
 export class SqlError extends Error {}
@@ -49,6 +50,8 @@ export class SqliteDb {
    * cost more than a one-row SELECT, docs/performance.md §18) is asked again only after one.
    */
   private epoch = 0;
+  /** plain reads that arrive together share a read transaction (db/read-batch.ts); everything else ends it first */
+  private readonly reads: ReadBatch;
 
   /** Opens (creating when absent) db `name` in directory `dir`. */
   constructor(dir: string, name: string) {
@@ -61,6 +64,7 @@ export class SqliteDb {
       this.db.close();
       throw e;
     }
+    this.reads = new ReadBatch(this.db);
   }
 
   private prepare(sql: string): Prepared {
@@ -99,11 +103,17 @@ export class SqliteDb {
       const args = bindArgs(p.params, values);
       if (!s.reader) {
         this.epoch++;
+        this.reads.end();
         s.run(...args);
         return rowsJson([], []);
       }
-      if (!PLAIN_READ.test(sql)) this.epoch++; // PRAGMA, ATTACH, EXPLAIN …: may touch the schema
-      const rows = s.all(...args) as unknown[][];
+      let rows: unknown[][];
+      if (PLAIN_READ.test(sql)) rows = this.reads.read(() => s.all(...args) as unknown[][]);
+      else {
+        this.epoch++; // PRAGMA, ATTACH, EXPLAIN …: may touch the schema, and may not run inside a transaction
+        this.reads.end();
+        rows = s.all(...args) as unknown[][];
+      }
       return rowsJsonIn(this.layoutOf(p, rows), rows);
     } catch (e) {
       throw sqlError(e);
@@ -121,6 +131,7 @@ export class SqliteDb {
 
   private execute(sql: string, values: BindValue[]): void {
     this.epoch++;
+    this.reads.end();
     const { stmt: s, params } = this.prepare(sql);
     const args = bindArgs(params, values);
     if (s.reader) {
@@ -132,6 +143,7 @@ export class SqliteDb {
 
   /** Commit: the queued writes in one transaction (BEGIN DEFERRED, as rusqlite's). Throws SqlError. */
   commit(queued: Array<[string, BindValue[]]>): void {
+    this.reads.end();
     try {
       this.db.exec('BEGIN DEFERRED');
       try {
@@ -148,10 +160,12 @@ export class SqliteDb {
 
   /** v0 Backup */
   checkpoint(): void {
+    this.reads.end();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   close(): void {
+    this.reads.end();
     this.stmts.clear();
     this.lastSql = undefined;
     if (this.db.open) this.db.close();
