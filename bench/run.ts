@@ -593,6 +593,9 @@ async function sectionStart(): Promise<void> {
   const rust = rustEcho();
   const cold = row(S, 'cold: fresh home, install → init runs', 'ms', 'lower');
   const warm = row(S, 'warm: second node on the same home', 'ms', 'lower', { target: { kind: 'abs-max', value: 60 } });
+  // the floor under the JS warm start, as for the Rust one below (docs/performance.md §20)
+  const warmPages = row(S, 'warm: memory faulted in during the start', 'MiB', 'lower');
+  const warmFloor = row(S, 'warm: bare Node faulting in as many fresh pages (the floor)', 'ms', 'lower');
   const hot = row(S, 'hot: another install in the same node', 'ms', 'lower');
   const coldR = rust ? row(S, 'Rust echo cold', 'ms', 'lower') : undefined;
   const warmR = rust ? row(S, 'Rust echo warm', 'ms', 'lower', { target: { kind: 'abs-max', value: 30 } }) : undefined;
@@ -607,13 +610,13 @@ async function sectionStart(): Promise<void> {
   const manyName = `${MANY_N.toLocaleString('en-US')} idle Rust processes in one node`;
   const manyRss = rust ? row(S, manyName, 'total RSS GiB', 'lower', { target: { kind: 'abs-max', value: 8 } }) : undefined;
   const manyTime = rust ? row(S, manyName, 's until all answered', 'lower', { target: { kind: 'abs-max', value: 60 } }) : undefined;
-  const rs = [cold, warm, hot, mem, fit, ...[coldR, warmR, warmRPages, warmRFloor, memR, fitR, manyRss, manyTime].filter((r): r is Row => r !== undefined)];
+  const rs = [cold, warm, warmPages, warmFloor, hot, mem, fit, ...[coldR, warmR, warmRPages, warmRFloor, memR, fitR, manyRss, manyTime].filter((r): r is Row => r !== undefined)];
   notes.push(
     `${S}: time from \`node.install(dir)\` to the process's first print (\`probe ready …\` / \`rust echo ready …\`, printed first thing in init)` +
       '. cold = fresh home (jco transpile + compile + instantiate); warm = a second node (new child process) on that home, so the transpile cache is on disk but nothing is compiled in memory; ' +
       'hot = a second package in the same node. Each node idles 500 ms after boot, and 400 ms before each install (its spare worker, replaced after every start, has booted). ' +
       'The transpile cache also holds V8\'s code cache of the jco glue (written by the first start), so a warm start neither transpiles nor compiles the glue; the core wasm modules are compiled again in a new node. ' +
-      'The Rust echo warm start\'s floor rows: the pages the node process faulted in between `install` and the first print (summed over the threads that existed before the install: the kernel thread, the spare worker taken, the helper threads of V8 and libuv; not the replacement spare booted meanwhile; it includes the probe started just before, which may still be compiling, so it is an upper bound of the start\'s own), and the time bare Node (the same child, right after) takes to fault in as many fresh pages, one byte written per 4 KiB page: on a virtual machine each first touch of a page is a trap into the host. ' +
+      'The warm starts\' floor rows (JS and Rust echo): the pages the node process faulted in between `install` and the first print (summed over the threads that existed before the install: the kernel thread, the spare worker taken, the helper threads of V8 and libuv; not the replacement spare booted meanwhile; it includes the probe started just before, which may still be compiling, so it is an upper bound of the start\'s own), and the time bare Node (the same child, right after) takes to fault in as many fresh pages, one byte written per 4 KiB page: on a virtual machine each first touch of a page is a trap into the host. ' +
         'Raw column: `new Worker()` of a trivial script until its first message. Memory: RSS of the node process (all threads) after GC, before and after ' +
       `${MEMORY_N} idle processes, divided by ${MEMORY_N}; raw column: ${MEMORY_N} idle worker_threads. "In 1 GiB" = floor(1024 MiB / per-process MiB).`,
   );
@@ -634,7 +637,10 @@ async function sectionStart(): Promise<void> {
         await stop(a);
         a = undefined;
         b = await child('start', { home });
-        warm.host.push((await b.call<{ ms: number }>('install', { packageName: `warm${round}` }, 60000)).ms);
+        const wj = await b.call<{ ms: number; faults: number }>('install', { packageName: `warm${round}` }, 60000);
+        warm.host.push(wj.ms);
+        warmPages.host.push((wj.faults * 4096) / 2 ** 20);
+        warmFloor.host.push((await b.call<{ ms: number }>('touchPages', { pages: wj.faults }, 30000)).ms);
         if (warmR) {
           await rustTry(warmR, async () => {
             const r = await b!.call<{ ms: number; faults: number }>('install', { packageName: `warmr${round}`, rustWasm: rust }, 60000);

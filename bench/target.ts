@@ -449,6 +449,9 @@ const roles: Record<string, Handler> = {
       // a node keeps one booted spare worker; the install before this one took it, and its
       // replacement boots in the background: start timing once it is there, as in steady state
       await sleep(num(c, 'settleMs', 400));
+      // and it has: its replacement boots once the previous start has printed or parked
+      // (kernel/worker-pool.ts), and a boot takes from ~20 ms to over 400 ms with the machine shared
+      for (let i = 0; i < 1000 && !node.kernel.spareReady(); i++) await sleep(10);
       // the pages the node faulted in during the start (all threads): fresh memory is what a
       // start mostly costs on a virtual machine (docs/performance.md, "Rust start")
       const faults0 = threadFaults();

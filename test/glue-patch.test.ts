@@ -26,6 +26,12 @@ describe('jco glue patch', () => {
       assert.equal(patched.match(/let trampoline(\d+) = _trampoline\1;/g)?.length, imports);
       assert.equal(patched.split('task = _khInertTask;').length - 1, imports);
       assert.ok(!patched.includes('globalThis?.process?.env?.JCO_DEBUG'));
+      // the standard imports are called directly (no promise-tracking closure); the others keep it
+      const standard = js.split("fnName = 'kinode:process/standard@").length - 1;
+      const tracked = (t: string) => t.split('_trackHostOperation(() =>').length - 1;
+      assert.ok(standard >= 5);
+      assert.equal(tracked(patched), tracked(js) - standard);
+      assert.ok(/\(receive\(\)\)/.test(patched));
     });
   }
 

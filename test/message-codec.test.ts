@@ -120,6 +120,31 @@ describe('worker <-> kernel message codec', () => {
     }
   });
 
+  it('deliveries with many different addresses, and the same ones again, decode exactly (both sides keep recent addresses)', () => {
+    // 3,000 addresses over the decoder's 256 slots and the encoder's few recent ones: same process
+    // name on different nodes, names one character apart, unicode, an address and its near twin
+    // alternating, a name edited in place between two encodes
+    const names = Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? `ü${i}é` : `p${i % 1000}`));
+    const nodes = ['a.os', 'b.os', 'fake.dev'];
+    const batch: Delivery[] = names.map((n, i) => ({
+      kind: 'message',
+      km: { ...fireAndForget, id: BigInt(i), source: addr(nodes[i % 3]!, n), target: addr('fake.dev', i % 2 ? 'r' : 's'), rsvp: i % 5 ? undefined : addr(n, 'a') },
+    }));
+    for (const round of [0, 1, 2]) {
+      const want = round === 2 ? [...batch].reverse() : batch;
+      assert.deepEqual(plain(decodeDeliveries(encodeDeliveries(want))), plain(want));
+      // one at a time too: each decode meets the addresses the one before left behind
+      for (const d of want.slice(0, 200)) assert.deepEqual(plain(decodeDeliveries(encodeDeliveries([d]))), plain([d]));
+    }
+    const same = addr('fake.dev', 'same');
+    const one = (): Delivery => ({ kind: 'message', km: { ...fireAndForget, source: same, target: same } });
+    const before = decodeDeliveries(encodeDeliveries([one()]))[0]!;
+    same.process.processName = 'sane'; // the encoder compares the strings, not the object
+    const after = decodeDeliveries(encodeDeliveries([one()]))[0]!;
+    assert.equal(before.kind === 'message' && before.km.source.process.processName, 'same');
+    assert.equal(after.kind === 'message' && after.km.source.process.processName, 'sane');
+  });
+
   it('a name with bytes that are not UTF-8 decodes as TextDecoder decodes it, every time', () => {
     const encodeBad = (): Uint8Array => {
       const buf = encodeOutgoing([{ ...fireAndForget, target: addr('node.os', 'bad-?-name') }]);

@@ -4,6 +4,7 @@
 // Beside it: module-table (module names per era), spawn-rules (spawn checks, process limits),
 // capability-gate (messaging checks), kernel-options (its options and the process spec).
 
+import { spinCapFromEnv } from '../process/await-spin.js';
 import type {
   Address,
   Capability,
@@ -55,6 +56,12 @@ interface ProcessRecord extends ProcessSpec {
   backoff: RestartBackoff;
   pendingCalls: number;
   restarts: number;
+  /**
+   * The wasm's bytes as the install that created this record just wrote them to the drive
+   * (stagePackage): the first run takes them instead of reading the file back. Only the record
+   * the install initialized holds them, so a later install's record never starts from them.
+   */
+  stagedWasm?: Uint8Array | undefined;
 }
 
 export class Kernel {
@@ -93,7 +100,13 @@ export class Kernel {
     memoryOf: (pid) => this.processes.get(pid)?.slot.memory(),
   };
 
+  /** How a process's awaits went (process-slot.ts awaitStats; docs/performance.md §17); undefined when unknown. */
+  awaitStatsOf(pid: string): ReturnType<ProcessRecord['slot']['awaitStats']> | undefined {
+    return this.processes.get(pid)?.slot.awaitStats();
+  }
+
   constructor(private readonly opts: KernelOptions) {
+    spinCapFromEnv(); // a bad KINODE_AWAIT_SPIN_US stops the node's start with its name, not a process's
     this.node = opts.nodeName;
     this.pool = new WorkerPool(1, { maxMemoryBytes: opts.maxProcessMemoryBytes });
     this.caps = new CapabilityStore(() => {
@@ -204,9 +217,10 @@ export class Kernel {
 
   /**
    * InitializeProcess: create the process (not yet running; messages to it are held).
-   * It gets a messaging capability to itself, plus the given ones.
+   * It gets a messaging capability to itself, plus the given ones. `stagedWasm`: the bytes of
+   * `spec.wasmPath` as just written, for the first run (consumed by it; see ProcessRecord).
    */
-  initialize(spec: ProcessSpec, initialCaps: Capability[]): void {
+  initialize(spec: ProcessSpec, initialCaps: Capability[], stagedWasm?: Uint8Array): void {
     const key = pidStr(spec.pid);
     if (this.processes.has(key)) throw new Error(`process ${key} already exists`);
     const address = this.addr(spec.pid);
@@ -220,9 +234,15 @@ export class Kernel {
       backoff: new RestartBackoff(),
       pendingCalls: 0,
       restarts: 0,
+      stagedWasm,
     });
     this.caps.add(key, [this.messagingCap(spec.pid), ...initialCaps]);
     this.opts.onPersistNeeded();
+  }
+
+  /** The worker pool's spare has booted (worker-pool.ts `ready`; benches wait for it). */
+  spareReady(): boolean {
+    return this.pool.ready();
   }
 
   /** RunProcess: load the component and start its worker. Resolves false (with a print) on failure. */
@@ -231,7 +251,10 @@ export class Kernel {
     if (!rec || rec.running) return false;
     let prepared: PreparedComponent;
     try {
-      const bytes = await this.opts.drive.read(rec.wasmPath);
+      // bytes handed over by the install are used once (prepare consumes them); restarts read the drive
+      const staged = rec.stagedWasm;
+      rec.stagedWasm = undefined;
+      const bytes = staged ?? (await this.opts.drive.read(rec.wasmPath));
       if (!bytes) throw new Error(`${rec.wasmPath}: no such file`);
       prepared = await this.opts.prepare(bytes, rec.generation, rec.wasmPath);
     } catch (e) {
@@ -278,6 +301,7 @@ export class Kernel {
     if (this.processes.get(rec.key) !== rec) return;
     this.processes.delete(rec.key);
     rec.running = false;
+    rec.stagedWasm = undefined;
     void rec.slot.terminate();
     this.timers.clear(rec.key);
     this.gate.forget(rec.key, revoke ? rec.addrText : undefined);

@@ -14,7 +14,11 @@
 
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
-import { DOORBELL, SIGNAL_BYTES, TAKEN, wake } from '../process/park.js';
+import { availableParallelism } from 'node:os';
+import { AWAITING, DOORBELL, PARKED, PARKED_AWAITS, releaseSpinSeat, SIGNAL_BYTES, SPUN, TAKEN, wake } from '../process/park.js';
+import { spinCapFromEnv } from '../process/await-spin.js';
+import { AwaitPoll } from './await-poll.js';
+import { CpuPressure } from './cpu-pressure.js';
 import { readGauge } from '../process/memory-gauge.js';
 import { decodeOutgoing, encodeDeliveriesParts, isWithBlobs } from '../process/message-codec.js';
 import { isHandedOver } from './blob-handover.js';
@@ -23,6 +27,7 @@ import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-prot
 
 import type { WorkerPool } from './worker-pool.js';
 import { heapLimitText } from '../process/memory-verdict.js';
+
 
 const outOfMemory = (e: Error): boolean => (e as Error & { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
 
@@ -41,6 +46,18 @@ function sizeOf(d: Delivery): number {
   return MESSAGE_OVERHEAD + body + (d.km.lazyLoadBlob?.bytes.length ?? 0);
 }
 
+/**
+ * Shared by every worker of this Node process: [0] 1 while the machine has no spare core
+ * (cpu-pressure.ts: nobody spins then); [1..] the spin seats, cores − 1 of them, each 0 or the
+ * id of the worker spinning in it (park.ts)
+ */
+const SEATS = Math.max(1, availableParallelism() - 1);
+const SPINNERS = new SharedArrayBuffer(4 * (1 + SEATS));
+const SPIN_CELLS = new Int32Array(SPINNERS);
+const PRESSURE = new CpuPressure(SPIN_CELLS, 0);
+let lastSpinId = 0;
+const hasSpareCore = (): boolean => PRESSURE.hasSpareCore();
+
 export class ProcessSlot {
   private readonly signal = new SharedArrayBuffer(SIGNAL_BYTES);
   private readonly counter = new Int32Array(this.signal);
@@ -54,6 +71,10 @@ export class ProcessSlot {
   private readonly fromWorker = new RingReceiver(this.outRing, this.outbox.port1);
   private worker: Worker | undefined;
   private ended = false;
+  /** polls for the next send of a worker just answered inside an await (await-poll.ts) */
+  private poll: AwaitPoll | undefined;
+  /** this slot's worker's id in the spin seats */
+  private readonly spinId = (lastSpinId = (lastSpinId % 0x7fffffff) + 1);
   private batch: Delivery[] | undefined;
   private batchBytes = 0;
   /** posted batches not yet known to be taken: [messages, bytes] each, oldest first */
@@ -123,6 +144,9 @@ export class ProcessSlot {
     this.batch = undefined;
     this.batchBytes = 0;
     if (this.ended || !batch) return;
+    // read before the worker can see the batch: a worker spinning in its await takes it and
+    // leaves the await at once, and its next send is exactly what the poll is for
+    const awaiting = Atomics.load(this.counter, AWAITING) === 1;
     this.reclaim(); // keeps `posted` down to the batches still in the inbox
     this.posted.push([batch.length, bytes]);
     // blobs a module handed over (blob-handover.ts) are transferred, not copied
@@ -130,12 +154,26 @@ export class ProcessSlot {
     if (enc instanceof Uint8Array) this.toWorker.sendBytes(enc);
     else this.toWorker.sendObject(enc, [enc.head.buffer, ...enc.blobs]);
     wake(this.counter);
+    if (awaiting) this.poll?.start();
   };
 
   reply(r: CallReply): void {
     if (this.ended) return;
+    const awaiting = Atomics.load(this.counter, AWAITING) === 1; // before the worker can leave its call (flush)
     this.replies.port1.postMessage(r);
     wake(this.counter);
+    if (awaiting) this.poll?.start();
+  }
+
+  /** How this process's awaits went: answered without parking / parked, and the kernel's polls for its next send. */
+  awaitStats(): { spun: number; parked: number; pollHits: number; pollMisses: number; pollsDeclined: number } {
+    return {
+      spun: Atomics.load(this.counter, SPUN),
+      parked: Atomics.load(this.counter, PARKED_AWAITS),
+      pollHits: this.poll?.hits ?? 0,
+      pollMisses: this.poll?.misses ?? 0,
+      pollsDeclined: this.poll?.declined ?? 0,
+    };
   }
 
   get started(): boolean {
@@ -143,31 +181,56 @@ export class ProcessSlot {
   }
 
   start(
-    init: Omit<WorkerInit, 'signal' | 'inRing' | 'outRing' | 'inbox' | 'replies' | 'outbox'>,
+    init: Omit<WorkerInit, 'signal' | 'inRing' | 'outRing' | 'inbox' | 'replies' | 'outbox' | 'spinCapUs' | 'spinners' | 'spinId'>,
     onMessage: (m: WorkerToKernel) => void,
     onGone: (why: string) => void,
   ): void {
-    const data: WorkerInit = { ...init, signal: this.signal, inRing: this.inRing, outRing: this.outRing, inbox: this.inbox.port2, replies: this.replies.port2, outbox: this.outbox.port2 };
-    const w = this.pool.take();
+    const spinCapUs = spinCapFromEnv();
+    const data: WorkerInit = {
+      ...init,
+      signal: this.signal,
+      inRing: this.inRing,
+      outRing: this.outRing,
+      inbox: this.inbox.port2,
+      replies: this.replies.port2,
+      outbox: this.outbox.port2,
+      spinCapUs,
+      spinners: SPINNERS,
+      spinId: this.spinId,
+    };
+    const w = this.pool.take(() => this.ended || Atomics.load(this.counter, PARKED) === 1);
     this.worker = w;
     const from = this.fromWorker;
     const drain = (): void => {
       for (let m = from.next(); m !== undefined && !this.ended; m = from.next()) {
         if (m instanceof Uint8Array) onMessage({ t: 'send', items: decodeOutgoing(m) });
         else if (isWithBlobs(m)) onMessage({ t: 'send', items: decodeOutgoing(m.head, m.blobs) });
-        else onMessage(m as WorkerToKernel);
+        else {
+          onMessage(m as WorkerToKernel);
+          const t = (m as WorkerToKernel).t;
+          if (t === 'print' || t === 'ended') this.pool.settled();
+        }
       }
       // an item written to the ring but not yet in sequence (its predecessor still on its way
       // through the port): look again on the next turn rather than wait for another doorbell
       if (!this.ended && from.pending()) setImmediate(drain);
+      // an answer to this worker's own await produced while draining (a module that answered at
+      // once, as vfs does): hand it over now rather than a turn later; an awaiting worker has
+      // nothing else in flight to batch it with (the setImmediate flush then finds no batch)
+      if (this.batch !== undefined && Atomics.load(this.counter, AWAITING) === 1) this.flush();
     };
+    this.poll = new AwaitPoll(this.counter, spinCapUs, drain, () => this.ended, hasSpareCore);
     w.on('message', () => {
       // the doorbell: clear first, so a post that finds the flag still set is drained below
       Atomics.store(this.counter, DOORBELL, 0);
+      this.poll!.rang();
       drain();
     });
     w.on('error', (e) => onGone(outOfMemory(e) ? heapLimitText(this.pool.limits.maxMemoryBytes) : `worker error: ${e.message}`));
-    w.on('exit', (code) => onGone(`worker exited with code ${code}`));
+    w.on('exit', (code) => {
+      releaseSpinSeat(SPIN_CELLS, this.spinId);
+      onGone(`worker exited with code ${code}`);
+    });
     w.postMessage(data, [this.inbox.port2, this.replies.port2, this.outbox.port2]);
   }
 
@@ -192,6 +255,7 @@ export class ProcessSlot {
       w.removeAllListeners('message');
       w.on('error', () => {});
       await w.terminate();
+      releaseSpinSeat(SPIN_CELLS, this.spinId);
     }
   }
 }

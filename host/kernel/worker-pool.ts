@@ -42,8 +42,14 @@ function exposeGcToWorkers(): void {
   }
 }
 
-/** how long after a spare is taken its replacement starts booting */
-const REFILL_DELAY_MS = 150;
+/**
+ * The longest a taken spare waits for its replacement: the replacement boots once the process it
+ * was taken for has printed or parked (`settled`), or after this long if it never does (a
+ * process computing for seconds must not leave the pool empty for as long).
+ */
+export const REFILL_MAX_WAIT_MS = 1000;
+/** how often the starts waiting for a refill are looked at (one timer for all of them) */
+const SETTLE_POLL_MS = 5;
 
 export interface PoolLimits {
   /** the JS heap (old generation) limit of every worker; V8's default when undefined */
@@ -53,7 +59,9 @@ export interface PoolLimits {
 export class WorkerPool {
   private readonly spares: Worker[] = [];
   private stopped = false;
+  /** the refill's poll while one is pending, and the starts it watches */
   private refill: NodeJS.Timeout | undefined;
+  private readonly watched: Array<() => boolean> = [];
 
   constructor(
     private readonly size = 1,
@@ -78,25 +86,55 @@ export class WorkerPool {
     while (!this.stopped && this.spares.length < this.size) this.spares.push(this.spawn());
   }
 
-  take(): Worker {
+  /**
+   * A booted spare (or a new worker when none is left). Its replacement waits until the start
+   * is over (`settled`, or `idle` seen true), at most REFILL_MAX_WAIT_MS: booting one at once
+   * (~100 ms of CPU) competed with the start it was taken for on the same two cores, and a
+   * componentize-js start is busy for hundreds of ms (docs/performance.md §8, §20). `idle`:
+   * whether the process's thread is waiting (parked or gone); the worker says nothing when it
+   * parks, so it is polled, by one timer for all the starts since the last refill.
+   */
+  take(idle?: () => boolean): Worker {
     const w = this.spares.shift() ?? this.spawn();
     w.removeAllListeners('error');
     w.ref();
-    // the replacement boots a little later: booting at once (~100 ms of CPU) competed with the
-    // start it was taken for, on the same cores (docs/performance.md §8)
-    if (!this.stopped && !this.refill) {
-      this.refill = setTimeout(() => {
-        this.refill = undefined;
-        this.fill();
-      }, REFILL_DELAY_MS);
+    if (this.stopped) return w;
+    if (idle) this.watched.push(idle);
+    if (!this.refill) {
+      const until = Date.now() + REFILL_MAX_WAIT_MS;
+      this.refill = setInterval(() => {
+        if (Date.now() >= until || this.watched.some((f) => f())) this.refillNow();
+      }, SETTLE_POLL_MS);
       this.refill.unref();
     }
     return w;
   }
 
+  /**
+   * Every spare has booted: its event loop has gone idle at least once, so its script has run
+   * (a bench waits for this before timing a start, rather than guessing how long a boot takes).
+   */
+  ready(): boolean {
+    return this.spares.length >= this.size && this.spares.every((w) => w.performance.eventLoopUtilization().idle > 0);
+  }
+
+  /** The process a taken worker runs has printed or ended: its replacement may boot now. */
+  settled(): void {
+    if (this.refill) this.refillNow();
+  }
+
+  private refillNow(): void {
+    clearInterval(this.refill);
+    this.refill = undefined;
+    this.watched.length = 0;
+    // on the next turn: not inside the message handler that noticed the print
+    setImmediate(() => this.fill());
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.refill);
+    clearInterval(this.refill);
+    this.watched.length = 0;
     await Promise.all(this.spares.splice(0).map((w) => w.terminate()));
   }
 }

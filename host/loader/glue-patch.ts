@@ -10,34 +10,21 @@
 //    trampoline runs with an inert task object; what it does with the guest's memory (lifting
 //    arguments, lowering results, traps) is unchanged. Applied only when every import has the
 //    exact shape recognised below; otherwise the glue is left as jco wrote it.
+// 3. With 2, the calls of `kinode:process/standard` imports lose their `_trackHostOperation`
+//    closure, which only tracks a promise result: ProcessHost's imports never return one.
+// 4. With 2, cheaper guest-memory access in the lifting and lowering (glue-lift.ts): a kept
+//    DataView, cached short strings, small lists copied without a new ArrayBuffer each.
 
 import { Script } from 'node:vm';
 import { asScript } from './glue-script.js';
+import { patchGlueMemory } from './glue-lift.js';
+import { matchClose, trampolineSpans } from './glue-text.js';
 
 const DEBUG_CHECK = 'if (!globalThis?.process?.env?.JCO_DEBUG) { return; }';
 
 const INERT_TASK =
   '\nconst _khInertTask = { enterSync: () => true, resolve() {}, exit() {}, reject() {}, setErrored() {}, ' +
   'id: () => 0, componentIdx: () => -1, getParentSubtask: () => undefined };\n';
-
-/** Index just past the bracket that closes the one at `open` (skips string literals). */
-function matchClose(src: string, open: number): number {
-  const pairs: Record<string, string> = { '(': ')', '{': '}', '[': ']' };
-  const stack: string[] = [];
-  for (let i = open; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === '"' || c === "'" || c === '`') {
-      for (i++; i < src.length && src[i] !== c; i++) if (src[i] === '\\') i++;
-      continue;
-    }
-    if (pairs[c]) stack.push(pairs[c]!);
-    else if (c === ')' || c === '}' || c === ']') {
-      if (stack.pop() !== c) return -1;
-      if (stack.length === 0) return i + 1;
-    }
-  }
-  return -1;
-}
 
 /** Replace each match of `find` with what `edit` makes of the span it returns; -1 on a mismatch. */
 function rewriteAll(src: string, find: RegExp, edit: (src: string, at: number, m: RegExpExecArray) => { end: number; text: string } | undefined): { src: string; count: number } | undefined {
@@ -99,6 +86,27 @@ function syncFastPath(js: string): string | undefined {
   return c.src.slice(0, at) + INERT_TASK + c.src.slice(at);
 }
 
+const TRACK = '_trackHostOperation(() => ';
+const STANDARD_MARK = /_trampoline\d+\.fnName = 'kinode:process\/standard@/;
+
+/** Edit 3: each standard import called directly; undefined when a call is not of the expected shape. */
+function directStandardCalls(js: string): string | undefined {
+  let out = '';
+  let last = 0;
+  for (const [start, end] of trampolineSpans(js)) {
+    const body = js.slice(start, end);
+    if (!STANDARD_MARK.test(body)) continue;
+    const at = body.indexOf(TRACK);
+    if (at < 0 || body.indexOf(TRACK, at + 1) >= 0) return undefined;
+    const close = matchClose(body, at + TRACK.length - 7);
+    if (close < 0) return undefined;
+    const call = body.slice(at + TRACK.length, close - 1);
+    out += js.slice(last, start) + body.slice(0, at) + `(${call})` + body.slice(close);
+    last = end;
+  }
+  return out + js.slice(last);
+}
+
 /** True when the text still parses (checked through the script form the workers load). */
 function parses(js: string): boolean {
   const script = asScript(js);
@@ -113,7 +121,10 @@ function parses(js: string): boolean {
 
 export function patchGlue(js: string): string {
   const quiet = js.replace(DEBUG_CHECK, 'return;');
-  const fast = syncFastPath(quiet);
+  const sync = syncFastPath(quiet);
+  const direct = sync === undefined ? undefined : directStandardCalls(sync);
+  const memory = direct === undefined ? undefined : patchGlueMemory(direct);
   // an edit that broke the syntax would stop every start of this component: keep jco's text then
-  return fast !== undefined && parses(fast) ? fast : quiet;
+  for (const js of [memory, direct, sync]) if (js !== undefined && parses(js)) return js;
+  return quiet;
 }

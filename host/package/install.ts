@@ -73,9 +73,17 @@ export async function stagePackage(kernel: Kernel, drive: Drive, src: PackageSou
     await writeFile(host, bytes);
   }
 
+  // each wasm's bytes, as just written, go to the first process that runs that file: the kernel
+  // then neither reads 12 MB back nor faults in a fresh copy (docs/performance.md §20). Starting
+  // consumes them (the memory cap is rewritten in place), so a second process of the same file
+  // reads the drive
+  const handed = new Set<string>();
   for (const [i, e] of entries.entries()) {
     const pid = pids[i]!;
     const gen = generations[i]!;
+    const rel = e.wasmPath.slice(1);
+    const staged = handed.has(rel) ? undefined : src.files.get(rel);
+    handed.add(rel);
     await kernel.kill(pid);
     kernel.caps.clear(pidStr(pid)); // a reinstall starts from the manifest's capabilities
     const caps: Capability[] = [];
@@ -91,7 +99,7 @@ export async function stagePackage(kernel: Kernel, drive: Drive, src: PackageSou
       caps.push({ issuer: { node: kernel.node, process: { processName: kName, packageName: kPkg, publisherNode: kPub } }, params: NETWORK });
     }
     caps.push(driveCap(kernel.node, 'read', `/${pkg}/pkg`), driveCap(kernel.node, 'write', `/${pkg}/pkg`));
-    kernel.initialize({ pid, generation: gen, wasmPath: `/${pkg}/pkg/${e.wasmPath.slice(1)}`, onExit: e.onExit, public: e.public }, caps);
+    kernel.initialize({ pid, generation: gen, wasmPath: `/${pkg}/pkg/${rel}`, onExit: e.onExit, public: e.public }, caps, staged);
   }
   for (const [i, e] of entries.entries()) {
     const pid = pids[i]!;

@@ -4,13 +4,15 @@
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { Delivery, KernelMessage } from '../types.js';
 import { decodeDeliveries, encodeOutgoingParts, isWithBlobs, type GiveUp, type WithBlobs } from './message-codec.js';
-import { DOORBELL, HOLD, Parking, TAKEN } from './park.js';
+import { AWAITING, DOORBELL, HOLD, Parking, POLLING, SPIN_NONE, TAKEN } from './park.js';
+import { AwaitSpin } from './await-spin.js';
 import { RingReceiver, RingSender } from './ring.js';
 import type { CallReply, KernelCall, WorkerToKernel } from './wire-protocol.js';
 import { ProcessTrap } from './process-host.js';
 
 export class KernelLink {
   private readonly parking: Parking;
+  private readonly spin: AwaitSpin;
   private seq = 0;
   /** deliveries of the last batch the kernel posted, not yet taken */
   private queue: Delivery[] = [];
@@ -28,8 +30,14 @@ export class KernelLink {
     inbox: MessagePort,
     private readonly replies: MessagePort,
     outbox: MessagePort,
+    /** µs cap of the spin in an await (await-spin.ts); 0: park at once */
+    spinCapUs = 0,
+    /** the node's spin seats and this worker's id in them (park.ts) */
+    spinners?: SharedArrayBuffer,
+    spinId = 1,
   ) {
-    this.parking = new Parking(signal);
+    this.parking = new Parking(signal, spinners ? new Int32Array(spinners) : undefined, spinId);
+    this.spin = new AwaitSpin(spinCapUs);
     this.cell = new Int32Array(signal);
     this.in = new RingReceiver(inRing, inbox);
     this.out = new RingSender(outRing, outbox);
@@ -71,23 +79,42 @@ export class KernelLink {
   }
 
   private doorbell(): void {
-    // the kernel clears the flag before it drains: a failed exchange means a drain is to come
-    if (Atomics.compareExchange(this.cell, DOORBELL, 0, 1) === 0) parentPort!.postMessage(0);
+    // the kernel clears the flag before it drains: a failed exchange means a drain is to come.
+    // While the kernel polls this cell (POLLING, kernel/await-poll.ts) the flag alone is seen:
+    // no message, no wake-up of the main thread. The kernel clears POLLING before its last look
+    // at the flag, and we set the flag before reading POLLING: one of us sees the other.
+    if (Atomics.compareExchange(this.cell, DOORBELL, 0, 1) === 0 && Atomics.load(this.cell, POLLING) === 0) parentPort!.postMessage(0);
+  }
+
+  /** Mark the start of an await (the kernel may poll for our next send once it answers). */
+  beginAwait(): number {
+    Atomics.store(this.cell, AWAITING, 1);
+    this.parking.spinOutcome = SPIN_NONE;
+    return performance.now();
+  }
+
+  /** The await that began at `t0` has its answer. */
+  endAwait(t0: number): void {
+    Atomics.store(this.cell, AWAITING, 0);
+    this.spin.record((performance.now() - t0) * 1000, this.parking.spinOutcome);
   }
 
   /** A blocking call into the kernel. A kernel-side failure traps the process, as in the runtime. */
   call(call: KernelCall): unknown {
     const seq = ++this.seq;
+    const t0 = this.beginAwait();
     this.post({ t: 'call', seq, call });
-    const reply = this.parking.take<CallReply>(this.replies)!;
+    const reply = this.parking.take<CallReply>(this.replies, undefined, this.spin.budget())!;
+    this.endAwait(t0);
     if (reply.seq !== seq) throw new ProcessTrap(`kernel reply out of order (${reply.seq} != ${seq})`);
     if (!reply.ok) throw new ProcessTrap(reply.error);
     return reply.value;
   }
 
-  nextDelivery(): Delivery {
+  /** The next delivery, parking while there is none; `awaiting` (send-and-await) spins first (await-spin.ts). */
+  nextDelivery(awaiting = false): Delivery {
     if (this.next >= this.queue.length) {
-      const got = this.parking.takeFrom(this.poll);
+      const got = this.parking.takeFrom(this.poll, awaiting ? this.spin.budget() : -1);
       this.queue = isWithBlobs(got) ? decodeDeliveries(got.head, got.blobs) : decodeDeliveries(got);
       this.next = 0;
       // the batch has left the mailbox: the kernel counts it out (kernel/process-slot.ts)

@@ -88,6 +88,13 @@ class Writer {
     this.len = at + bytes;
   }
 
+  /** `b` as it is (bytes already in the wire form). */
+  raw(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
   bytes(b: Uint8Array): void {
     this.room(4 + b.length);
     this.view.setUint32(this.len, b.length, true);
@@ -126,6 +133,54 @@ class Writer {
 /** Short strings (the names in every address) repeat on every message: decoded through a cache, per thread. */
 const names = new StringCache(1024, 63);
 
+/**
+ * The addresses of deliveries (source, target, rsvp) repeat on every message a worker receives:
+ * read through a direct-mapped cache keyed by their encoded bytes, so a hit makes no strings and
+ * no objects. A cached Address is shared by every delivery that names it: the worker only reads
+ * them (ProcessHost, the glue's lowering). The kernel's decodeOutgoing does not use it.
+ */
+class AddressCache {
+  private readonly keys: Array<Uint8Array | undefined>;
+  private readonly values: Array<Address | undefined>;
+  private readonly mask: number;
+
+  constructor(size: number) {
+    this.keys = new Array<Uint8Array | undefined>(size).fill(undefined);
+    this.values = new Array<Address | undefined>(size).fill(undefined);
+    this.mask = size - 1;
+  }
+
+  read(r: Reader): Address {
+    const start = r.at;
+    const end = r.skipStrings(4);
+    const buf = r.buf;
+    const n = end - start;
+    if (n > 256) return rAddress(r);
+    // the hash covers the process name (the part that differs most) and the length; the compare
+    // below covers every byte
+    const nameAt = start + 8 + r.u32At(start);
+    const nameEnd = Math.min(nameAt + r.u32At(nameAt - 4), end);
+    let h = n;
+    for (let i = nameAt; i < nameEnd; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
+    const slot = (h ^ (h >>> 11)) & this.mask;
+    const key = this.keys[slot];
+    if (key !== undefined && key.length === n) {
+      let i = 0;
+      while (i < n && key[i] === buf[start + i]) i++;
+      if (i === n) {
+        r.at = end;
+        return this.values[slot]!;
+      }
+    }
+    const a = rAddress(r);
+    this.keys[slot] = buf.slice(start, end);
+    this.values[slot] = a;
+    return a;
+  }
+}
+
+const addresses = new AddressCache(256);
+
 /** One writer per thread, reused: encoding is synchronous and never nested. */
 const writer = new Writer();
 
@@ -134,7 +189,7 @@ class Reader {
   at = 0;
 
   constructor(
-    private readonly buf: Uint8Array,
+    readonly buf: Uint8Array,
     /** the blobs that travelled beside `buf` */
     readonly oob: ArrayBuffer[] = [],
   ) {
@@ -168,6 +223,19 @@ class Reader {
     return names.text(this.buf, start, start + n);
   }
 
+  /** The u32 at `at` (at stays). */
+  u32At(at: number): number {
+    return this.view.getUint32(at, true);
+  }
+
+  /** The position just past the next `count` strings, without reading them (at stays). */
+  skipStrings(count: number): number {
+    let at = this.at;
+    for (let i = 0; i < count; i++) at += 4 + this.view.getUint32(at, true);
+    if (at > this.buf.length) throw new RangeError('message codec: a string runs past the end of the bytes');
+    return at;
+  }
+
   bytes(): Uint8Array {
     const n = this.u32();
     const b = this.buf.subarray(this.at, this.at + n);
@@ -178,11 +246,48 @@ class Reader {
 
 // ---- the WIT values
 
+/** An address written lately, by its four strings, with its encoded bytes. */
+interface WrittenAddress {
+  node: string;
+  processName: string;
+  packageName: string;
+  publisherNode: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * The last few addresses written on this thread: a message names the same few addresses over
+ * and over (a worker's peers; the kernel's sources and targets), and copying their encoded bytes
+ * costs less than encoding four strings again. Compared by the strings themselves (the lifted and
+ * decoded names are mostly the same string objects, which compare at once).
+ */
+const written: WrittenAddress[] = [];
+const WRITTEN_MAX = 4;
+let writtenNext = 0;
+
 function wAddress(w: Writer, a: Address): void {
-  w.str(a.node);
-  w.str(a.process.processName);
-  w.str(a.process.packageName);
-  w.str(a.process.publisherNode);
+  const node = a.node;
+  const p = a.process;
+  const processName = p.processName;
+  const packageName = p.packageName;
+  const publisherNode = p.publisherNode;
+  for (let i = 0; i < written.length; i++) {
+    const e = written[i]!;
+    if (e.processName === processName && e.node === node && e.packageName === packageName && e.publisherNode === publisherNode) {
+      w.raw(e.bytes);
+      return;
+    }
+  }
+  const start = w.len;
+  w.str(node);
+  w.str(processName);
+  w.str(packageName);
+  w.str(publisherNode);
+  if (w.len - start > 256) return;
+  const entry = { node, processName, packageName, publisherNode, bytes: w.buf.slice(start, w.len) };
+  if (written.length < WRITTEN_MAX) written.push(entry);
+  else written[writtenNext] = entry;
+  writtenNext = (writtenNext + 1) % WRITTEN_MAX;
 }
 
 function rAddress(r: Reader): Address {
@@ -338,14 +443,25 @@ export function encodeOutgoing(items: Array<Omit<KernelMessage, 'source'>>): Uin
  * the sender.
  */
 function withBlobs(giveUp: GiveUp, write: (w: Writer) => void): Uint8Array<ArrayBuffer> | WithBlobs {
-  const w = writer;
-  w.giveUp = giveUp;
-  w.oob = [];
+  startParts(giveUp);
   try {
-    write(w);
+    write(writer);
   } finally {
-    w.giveUp = undefined;
+    writer.giveUp = undefined;
   }
+  return endParts();
+}
+
+// the two halves of withBlobs, for the per-message send path (no closure per call); the oob
+// list is made only when a blob is handed over (an empty one is kept between encodes)
+function startParts(giveUp: GiveUp): void {
+  writer.giveUp = giveUp;
+  if (writer.oob.length !== 0) writer.oob = [];
+}
+
+function endParts(): Uint8Array<ArrayBuffer> | WithBlobs {
+  const w = writer;
+  w.giveUp = undefined;
   if (w.oob.length === 0) return w.borrow();
   const blobs = w.oob;
   w.oob = [];
@@ -354,9 +470,16 @@ function withBlobs(giveUp: GiveUp, write: (w: Writer) => void): Uint8Array<Array
 
 /** encodeOutgoing as a view valid until the next encode, with big handed-over blobs beside the bytes (withBlobs). */
 export function encodeOutgoingParts(items: Array<Omit<KernelMessage, 'source'>>, giveUp: GiveUp): Uint8Array<ArrayBuffer> | WithBlobs {
-  return withBlobs(giveUp, (w) => {
-    for (const km of items) wOutgoing(w, km);
-  });
+  startParts(giveUp);
+  try {
+    for (let i = 0; i < items.length; i++) wOutgoing(writer, items[i]!);
+  } catch (e) {
+    writer.giveUp = undefined;
+    writer.len = 0;
+    writer.oob = [];
+    throw e;
+  }
+  return endParts();
 }
 
 export function decodeOutgoing(buf: Uint8Array, blobs?: ArrayBuffer[]): Array<Omit<KernelMessage, 'source'>> {
@@ -407,8 +530,13 @@ export function decodeDeliveries(buf: Uint8Array, blobs?: ArrayBuffer[]): Delive
   const out: Delivery[] = [];
   while (!r.done) {
     if (r.u8() === 0) {
-      const source = rAddress(r);
-      out.push({ kind: 'message', km: { source, ...rOutgoing(r) } });
+      // one object (a spread of rOutgoing's made and dropped another per message)
+      const source = addresses.read(r);
+      const id = r.u64();
+      const target = addresses.read(r);
+      const rsvp = r.u8() === 0 ? undefined : addresses.read(r);
+      const message = rMessage(r);
+      out.push({ kind: 'message', km: { source, id, target, rsvp, message, lazyLoadBlob: rBlob(r) } });
     } else {
       const id = r.u64();
       const kind = r.u8() === 1 ? 'offline' : 'timeout';

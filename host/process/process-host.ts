@@ -79,10 +79,10 @@ export class ProcessHost {
       receive: () => this.receive(),
       getBlob: () => (this.generation === 0 || this.blobPresent ? this.lastBlob : undefined),
       sendRequest: (target: Address, request: Request, context: Uint8Array | undefined, blob: LazyLoadBlob | undefined) => {
-        this.link.send([this.prepareRequest(target, request, context, blob).km], this.giveUp);
+        this.sendOne(this.prepareRequest(target, request, context, blob));
       },
       sendRequests: (requests: Array<[Address, Request, Uint8Array | undefined, LazyLoadBlob | undefined]>) => {
-        const items = requests.map(([t, r, c, b]) => this.prepareRequest(t, r, c, b).km);
+        const items = requests.map(([t, r, c, b]) => this.prepareRequest(t, r, c, b));
         if (items.length) this.link.send(items, this.giveUp);
       },
       sendResponse: (response: Response, blob: LazyLoadBlob | undefined) => this.sendResponse(response, blob),
@@ -116,12 +116,24 @@ export class ProcessHost {
     return this.lastBlob;
   }
 
+  /** One message to the kernel, through a reused one-item list (the link encodes it at once and keeps nothing). */
+  private readonly one: Array<Omit<KernelMessage, 'source'>> = [];
+  private sendOne(km: Omit<KernelMessage, 'source'>): void {
+    const one = this.one;
+    one[0] = km;
+    try {
+      this.link.send(one, this.giveUp);
+    } finally {
+      one.length = 0;
+    }
+  }
+
   private prepareRequest(
     target: Address,
     request: Request,
     context: Uint8Array | undefined,
     blob: LazyLoadBlob | undefined,
-  ): { id: bigint; km: Omit<KernelMessage, 'source'> } {
+  ): Omit<KernelMessage, 'source'> {
     const inheritFrom = request.inherit ? this.prompting : undefined;
     const id = inheritFrom ? inheritFrom.id : this.freshId();
     const lazyLoadBlob = blob ?? (request.inherit ? this.inheritedBlob() : undefined);
@@ -133,7 +145,7 @@ export class ProcessHost {
     } else if (inheritFrom) {
       rsvp = inheritFrom.rsvp;
     }
-    return { id, km: { id, target, rsvp, message: { tag: 'request', val: request }, lazyLoadBlob } };
+    return { id, target, rsvp, message: { tag: 'request', val: request }, lazyLoadBlob };
   }
 
   private sendResponse(response: Response, blob: LazyLoadBlob | undefined): void {
@@ -148,7 +160,7 @@ export class ProcessHost {
       return;
     }
     const lazyLoadBlob = response.inherit ? this.inheritedBlob() : blob;
-    this.link.send([{ id: p.id, target: p.rsvp ?? p.source, rsvp: undefined, message: { tag: 'response', val: [response, undefined] }, lazyLoadBlob }], this.giveUp);
+    this.sendOne({ id: p.id, target: p.rsvp ?? p.source, rsvp: undefined, message: { tag: 'response', val: [response, undefined] }, lazyLoadBlob });
   }
 
   private takeBlob(blob: LazyLoadBlob | undefined): void {
@@ -211,10 +223,14 @@ export class ProcessHost {
         this.takeBlob(km.lazyLoadBlob);
         return { tag: 'ok', val: [km.source, { tag: 'response', val: [km.message.val[0], out.context] }] };
       }
+      const blob = km.lazyLoadBlob;
       if (km.message.val.expectsResponse !== undefined || km.rsvp !== undefined) {
-        this.prompting = { ...km, lazyLoadBlob: undefined };
+        // the delivery is ours alone once taken (nothing reads it again): it becomes the
+        // prompting message itself, without its blob (which get-blob and inherit take from lastBlob)
+        km.lazyLoadBlob = undefined;
+        this.prompting = km;
       }
-      this.takeBlob(km.lazyLoadBlob);
+      this.takeBlob(blob);
       return { tag: 'ok', val: [km.source, km.message] };
     }
   }
@@ -226,15 +242,18 @@ export class ProcessHost {
     if (sameAddress(target, this.ourAddress)) {
       throw new ProcessTrap(`send_and_await_response: cannot await a response from ourselves (${addrStr(target)})`);
     }
-    const { id, km } = this.prepareRequest(target, request, undefined, blob);
-    this.link.send([km], this.giveUp);
+    const km = this.prepareRequest(target, request, undefined, blob);
+    const id = km.id;
+    const t0 = this.link.beginAwait();
+    this.sendOne(km);
     for (;;) {
-      const d = this.link.nextDelivery();
+      const d = this.link.nextDelivery(true);
       const dId = d.kind === 'error' ? d.id : d.km.id;
       if (dId !== id) {
         this.backlog.push(d);
         continue;
       }
+      this.link.endAwait(t0);
       if (d.kind === 'error') {
         this.contexts.delete(id);
         if (this.generation === 1) this.blobPresent = false;

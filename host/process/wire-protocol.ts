@@ -63,4 +63,10 @@ export interface WorkerInit {
   verbosity: number;
   /** --max-process-memory, to tell a trap at the memory cap from other traps */
   maxMemoryBytes: number | undefined;
+  /** µs cap of a worker's spin inside an await (process/await-spin.ts; 0: none) */
+  spinCapUs: number;
+  /** shared by every worker of the node: [0] 1 while no core is spare, [1..] the spin seats (park.ts) */
+  spinners: SharedArrayBuffer;
+  /** this worker's id in a spin seat (> 0) */
+  spinId: number;
 }
