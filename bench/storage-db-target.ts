@@ -216,6 +216,38 @@ export function dbRoles(env: DbRoleEnv): Record<string, Handler> {
         'sql-insert': () => void insert.run(ROW_TEXT),
         'sql-select': () => void select.all(1),
       };
+      // the floor of any module: the same store call behind the least a request/response envelope
+      // costs on the thread that owns the store — the request body decoded (bytes → JSON.parse), the
+      // open db found in a Map, the answer's body built and encoded — with no kernel, no capability
+      // check, no process and no thread crossing
+      const enc = new TextEncoder();
+      const dec = new TextDecoder();
+      const open = new Map<string, { kv: KvStore; select: typeof select; insert: typeof insert }>([['benchdb\0bench.os\0bench', { kv, select, insert }]]);
+      const bodyOf = (name: string): Uint8Array => Buffer.from(JSON.stringify(OPS[name]!.body));
+      const envelope = (name: string, store: (db: { kv: KvStore; select: typeof select; insert: typeof insert }, action: Record<string, unknown>) => unknown): (() => void) => {
+        const body = bodyOf(name);
+        return () => {
+          const r = JSON.parse(dec.decode(body)) as { package_id: { package_name: string; publisher_node: string }; db: string; action: Record<string, unknown> };
+          const db = open.get(`${r.package_id.package_name}\0${r.package_id.publisher_node}\0${r.db}`)!;
+          const answer = store(db, r.action);
+          void enc.encode(JSON.stringify(answer));
+        };
+      };
+      const params = Buffer.from('[1]');
+      const value2 = Buffer.from(VALUE);
+      loops['kv-set+envelope'] = envelope('kv-set', (db, a) => {
+        db.kv.set(Uint8Array.from((a.Set as { key: number[] }).key), value2);
+        return 'Ok';
+      });
+      loops['kv-get+envelope'] = envelope('kv-get', (db, a) => {
+        void db.kv.get(Uint8Array.from(a.Get as number[]));
+        return { Get: a.Get };
+      });
+      loops['sql-select+envelope'] = envelope('sql-select', (db) => {
+        const rows = db.select.all(...(JSON.parse(dec.decode(params)) as number[])) as Array<{ id: number; v: string }>;
+        void Buffer.from(JSON.stringify(rows));
+        return 'Read';
+      });
       for (const [name, f] of Object.entries(loops)) {
         commands.set(name, async (c) => {
           const n = num(c, 'n');

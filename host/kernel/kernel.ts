@@ -168,7 +168,7 @@ export class Kernel {
       print: (v, text) => this.print(v, text),
       observer: this.observer,
       onProcessExit: (l) => this.exitListeners.push(l),
-      hasCapability: (holder, cap) => this.caps.has(this.holderKey(pidStr(holder)), cap),
+      hasCapability: (holder, cap) => this.caps.has(this.holderKey(pidText(holder)), cap),
       grantCapabilities: (holder, caps) => this.caps.add(this.holderKey(pidStr(holder)), caps),
       dropCapabilities: (holder, caps) => this.caps.remove(this.holderKey(pidStr(holder)), caps),
     };
@@ -186,7 +186,7 @@ export class Kernel {
   private sendFromModule(entry: ModuleEntry, msg: ModuleSend): bigint {
     const id = msg.id ?? this.freshId();
     const target = this.resolveOur(msg.target);
-    const targetGen = this.processes.get(pidStr(target.process))?.generation;
+    const targetGen = this.processes.get(pidText(target.process))?.generation;
     const km: KernelMessage = {
       id,
       source: this.addr(moduleSourceName(entry, targetGen)),
@@ -527,7 +527,7 @@ export class Kernel {
     const senderGen = from.kind === 'process' ? from.rec.generation : undefined;
     const sourceKey = this.senderName(from);
     // a process's messages carry its own address (sendFromProcess): its text is its key
-    const sourceText = from.kind === 'process' ? from.rec.key : pidStr(km.source.process);
+    const sourceText = from.kind === 'process' ? from.rec.key : pidText(km.source.process);
     const targetText = pidText(km.target.process);
     if (km.target.node !== this.node) {
       const networked = from.kind === 'process' && this.caps.has(from.rec.key, { issuer: this.addr(KERNEL_PID), params: NETWORK });

@@ -2,7 +2,8 @@
 // (equal for some), and each era addresses the modules by its own names only.
 
 import type { Generation, ProcessId } from '../types.js';
-import { parseProcessId, pidStr } from './address.js';
+import { parseProcessId } from './address.js';
+import { pidText } from './pid-text.js';
 import type { SystemModule } from './module.js';
 
 export interface ModuleEntry {
@@ -48,7 +49,7 @@ export class ModuleTable {
 
   /** The module `pid` names for a sender of generation `senderGen` (undefined: a module, any era). */
   forSender(pid: ProcessId, senderGen: Generation | undefined): ModuleEntry | undefined {
-    const m = this.byName.get(pidStr(pid));
+    const m = this.byName.get(pidText(pid));
     if (!m) return undefined;
     if (m.era !== 'both' && senderGen !== undefined && m.era !== senderGen) return undefined;
     return m.entry;

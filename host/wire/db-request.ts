@@ -11,6 +11,11 @@ export { WireError, type Json };
 export interface DbKey {
   pkg: PackageId;
   db: string;
+  /**
+   * Set on keys the fast path remembers (db-fast.ts): the same object comes back for every request
+   * naming this db, so modules may memoize per key object; this is its map key (db/paths.ts).
+   */
+  text?: string;
 }
 
 export interface DbRequest {

@@ -5,7 +5,6 @@
 
 import type { Generation } from '../types.js';
 import {
-  bytesJson,
   optTxId,
   packageIdJson,
   packageIdText,
@@ -17,6 +16,8 @@ import {
   type DbKey,
 } from './db-request.js';
 import { asBytes, enumTag, needVal, q, structFields, unitOnly } from './serde-json.js';
+import { DbEnvelopes, envelopeEnds } from './db-fast.js';
+import { ascii, byteArray, lit, optionU64 } from './fast-scan.js';
 
 export type KvAction =
   | { tag: 'Open' }
@@ -34,8 +35,58 @@ export interface KvRequest {
   action: KvAction;
 }
 
+const envelopes = new DbEnvelopes();
+const GET = ascii('{"Get":');
+const KEY = ascii('{"key":');
+const SET = ascii('{"Set":{"key":');
+const DELETE = ascii('{"Delete":{"key":');
+const TX_ID = ascii(',"tx_id":');
+
+/** Set / Delete's `{"key":[..],"tx_id":…}}` from `pos` (tx_id may be left out, as serde allows). */
+function keyedFast(b: Uint8Array, pos: number, tag: 'Set' | 'Delete'): KvAction | undefined {
+  const k = byteArray(b, pos);
+  if (!k) return undefined;
+  let p = k.end;
+  let txId: bigint | undefined;
+  const t = lit(b, p, TX_ID);
+  if (t >= 0) {
+    const v = optionU64(b, t);
+    if (!v) return undefined;
+    txId = v.value;
+    p = v.end;
+  }
+  if (b[p] !== 0x7d || b[p + 1] !== 0x7d) return undefined;
+  return envelopeEnds(b, p + 2) ? { tag, key: k.bytes, txId } : undefined;
+}
+
+/** Get, Set and Delete as process_lib spells them, read in place (wire/db-fast.ts); else undefined. */
+function parseFast(b: Uint8Array, gen: Generation): KvRequest | undefined {
+  const env = envelopes.read(b);
+  if (!env) return undefined;
+  const a = env.action;
+  let action: KvAction | undefined;
+  let p: number;
+  if ((p = lit(b, a, GET)) >= 0) {
+    if (gen === 0) p = lit(b, p, KEY);
+    const k = byteArray(b, p);
+    if (!k || b[k.end] !== 0x7d) return undefined;
+    let end = k.end + 1;
+    if (gen === 0) {
+      if (b[end] !== 0x7d) return undefined;
+      end++;
+    }
+    if (envelopeEnds(b, end)) action = { tag: 'Get', key: k.bytes };
+  } else if ((p = lit(b, a, SET)) >= 0) action = keyedFast(b, p, 'Set');
+  else if ((p = lit(b, a, DELETE)) >= 0) action = keyedFast(b, p, 'Delete');
+  return action ? { key: env.key, action } : undefined;
+}
+
 /** A request body in the sender's era. Throws WireError where serde_json would fail. */
 export function parseKvRequest(body: Uint8Array, gen: Generation): KvRequest {
+  return parseFast(body, gen) ?? parseSlow(body, gen);
+}
+
+function parseSlow(body: Uint8Array, gen: Generation): KvRequest {
   const { key, action } = parseDbRequest(body, 'KvRequest');
   const { tag, val } = enumTag(action, 'KvAction');
   const keyed = (): { key: Uint8Array; txId: bigint | undefined } => {
@@ -86,11 +137,37 @@ export function kvActionDebug(a: KvAction): string {
 
 const enc = new TextEncoder();
 
-export const kvOk = (): Uint8Array => enc.encode('"Ok"');
+const OK = enc.encode('"Ok"');
+/** a fresh copy each time: a reply's body belongs to its receiver */
+export const kvOk = (): Uint8Array => OK.slice();
 export const kvBeginTx = (txId: bigint): Uint8Array => enc.encode(`{"BeginTx":{"tx_id":${txId}}}`);
-/** the key echoed; the value travels as the blob */
-export const kvGet = (key: Uint8Array, gen: Generation): Uint8Array =>
-  enc.encode(gen === 0 ? `{"Get":{"key":${bytesJson(key)}}}` : `{"Get":${bytesJson(key)}}`);
+
+const GET_V0 = ascii('{"Get":{"key":[');
+const GET_V1 = ascii('{"Get":[');
+
+/**
+ * The key echoed, `{"Get":[..]}` (v0 `{"Get":{"key":[..]}}`); the value travels as the blob.
+ * Written byte by byte: the same text as `bytesJson`, without building it as a string first.
+ */
+export function kvGet(key: Uint8Array, gen: Generation): Uint8Array {
+  const head = gen === 0 ? GET_V0 : GET_V1;
+  let size = head.length + (gen === 0 ? 3 : 2) + Math.max(0, key.length - 1);
+  for (let i = 0; i < key.length; i++) size += key[i]! >= 100 ? 3 : key[i]! >= 10 ? 2 : 1;
+  const out = new Uint8Array(size);
+  out.set(head);
+  let p = head.length;
+  for (let i = 0; i < key.length; i++) {
+    if (i > 0) out[p++] = 0x2c;
+    const v = key[i]!;
+    if (v >= 100) out[p++] = 0x30 + ((v / 100) | 0);
+    if (v >= 10) out[p++] = 0x30 + (((v / 10) | 0) % 10);
+    out[p++] = 0x30 + (v % 10);
+  }
+  out[p++] = 0x5d;
+  if (gen === 0) out[p++] = 0x7d;
+  out[p] = 0x7d;
+  return out;
+}
 
 /** What went wrong, independent of era; `kvErrorBody` renders it in the sender's enum. */
 export type KvError =

@@ -7,6 +7,8 @@
 import type { Generation } from '../types.js';
 import { optTxId, packageIdJson, packageIdText, parseDbRequest, rustDebugOptU64, rustDebugStr, txIdOf, WireError, type DbKey } from './db-request.js';
 import { asString, enumTag, needVal, q, structFields, unitOnly } from './serde-json.js';
+import { DbEnvelopes, envelopeEnds } from './db-fast.js';
+import { ascii, lit, optionU64, plainString, plainText } from './fast-scan.js';
 
 export type SqliteAction =
   | { tag: 'Open' }
@@ -24,8 +26,47 @@ export interface SqliteRequest {
   action: SqliteAction;
 }
 
+const envelopes = new DbEnvelopes();
+const QUERY = ascii('{"Query":');
+const READ = ascii('{"Read":{"query":');
+const WRITE = ascii('{"Write":{"statement":');
+const TX_ID = ascii(',"tx_id":');
+
+/** Query (v0 Read) and Write as process_lib spells them, read in place (wire/db-fast.ts); else undefined. */
+function parseFast(b: Uint8Array, gen: Generation): SqliteRequest | undefined {
+  const env = envelopes.read(b);
+  if (!env) return undefined;
+  const a = env.action;
+  let p = lit(b, a, gen === 0 ? READ : QUERY);
+  if (p >= 0) {
+    const end = plainString(b, p);
+    if (end < 0 || b[end] !== 0x7d) return undefined;
+    const close = gen === 0 ? end + 2 : end + 1;
+    if (gen === 0 && b[end + 1] !== 0x7d) return undefined;
+    return envelopeEnds(b, close) ? { key: env.key, action: { tag: 'Query', query: plainText(b, p, end) } } : undefined;
+  }
+  p = lit(b, a, WRITE);
+  const end = plainString(b, p);
+  if (end < 0) return undefined;
+  let q = end;
+  let txId: bigint | undefined;
+  const t = lit(b, end, TX_ID);
+  if (t >= 0) {
+    const v = optionU64(b, t);
+    if (!v) return undefined;
+    txId = v.value;
+    q = v.end;
+  }
+  if (b[q] !== 0x7d || b[q + 1] !== 0x7d || !envelopeEnds(b, q + 2)) return undefined;
+  return { key: env.key, action: { tag: 'Write', statement: plainText(b, p, end), txId } };
+}
+
 /** A request body in the sender's era. Throws WireError where serde_json would fail. */
 export function parseSqliteRequest(body: Uint8Array, gen: Generation): SqliteRequest {
+  return parseFast(body, gen) ?? parseSlow(body, gen);
+}
+
+function parseSlow(body: Uint8Array, gen: Generation): SqliteRequest {
   const { key, action } = parseDbRequest(body, 'SqliteRequest');
   const { tag, val } = enumTag(action, 'SqliteAction');
   switch (tag) {
@@ -74,9 +115,12 @@ export function sqliteActionDebug(a: SqliteAction): string {
 
 const enc = new TextEncoder();
 
-export const sqliteOk = (): Uint8Array => enc.encode('"Ok"');
+const OK = enc.encode('"Ok"');
+const READ_BODY = enc.encode('"Read"');
+/** fresh copies each time: a reply's body belongs to its receiver */
+export const sqliteOk = (): Uint8Array => OK.slice();
 /** the answer to a query; the rows travel as the blob */
-export const sqliteRead = (): Uint8Array => enc.encode('"Read"');
+export const sqliteRead = (): Uint8Array => READ_BODY.slice();
 export const sqliteBeginTx = (txId: bigint): Uint8Array => enc.encode(`{"BeginTx":{"tx_id":${txId}}}`);
 
 /** What went wrong, independent of era; `sqliteErrorBody` renders it in the sender's enum. */

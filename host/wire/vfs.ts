@@ -5,6 +5,7 @@
 
 import type { Generation } from '../types.js';
 import { asString, asBool, asUint, enumTag, needVal, parseJson, q, structFields, unitOnly, WireError, type Json } from './serde-json.js';
+import { ascii, lit, plainString, plainText } from './fast-scan.js';
 
 export { WireError };
 
@@ -86,8 +87,32 @@ function parseAction(v: Json, gen: Generation): VfsAction {
   }
 }
 
+const PATH = ascii('{"path":');
+const ACTION = ascii(',"action":');
+/** unit actions by name, each one object (a request's action is never changed after parsing) */
+const UNIT = new Map<string, VfsAction>(UNIT_ACTIONS.map((tag) => [tag, { tag }]));
+
+/**
+ * `{"path":"…","action":"<unit action>"}` as process_lib's serde_json writes it, read in place
+ * (wire/fast-scan.ts): no value tree, and the path comes back as the same string object each time
+ * it repeats. Undefined for anything else, which the strict reader takes.
+ */
+function parseFast(b: Uint8Array): VfsRequest | undefined {
+  const p = lit(b, 0, PATH);
+  const pathEnd = plainString(b, p);
+  const a = lit(b, pathEnd, ACTION);
+  const actionEnd = plainString(b, a);
+  if (actionEnd < 0 || actionEnd !== b.length - 1 || b[actionEnd] !== 0x7d) return undefined;
+  const action = UNIT.get(plainText(b, a, actionEnd));
+  return action ? { path: plainText(b, p, pathEnd), action } : undefined;
+}
+
 /** A request body as the sender's era writes it. Throws WireError where serde_json would fail. */
 export function parseVfsRequest(body: Uint8Array, gen: Generation): VfsRequest {
+  return parseFast(body) ?? parseSlow(body, gen);
+}
+
+function parseSlow(body: Uint8Array, gen: Generation): VfsRequest {
   const f = structFields(parseJson(body), 'VfsRequest', ['path', 'action']);
   return { path: asString(f.get('path')!, 'path'), action: parseAction(f.get('action')!, gen) };
 }

@@ -11,16 +11,23 @@ export class OpenHandles<T extends Closable> {
 
   constructor(private readonly limit: number) {}
 
+  /** the most recently used key: a hit on it is already in place (no delete and re-insert per request) */
+  private last: string | undefined;
+
   /** The handle for `key`, opened with `opener` when not open. */
   get(key: string, opener: () => T): T {
     const hit = this.open.get(key);
     if (hit) {
-      this.open.delete(key);
-      this.open.set(key, hit);
+      if (key !== this.last) {
+        this.open.delete(key);
+        this.open.set(key, hit);
+        this.last = key;
+      }
       return hit;
     }
     const h = opener();
     this.open.set(key, h);
+    this.last = key;
     while (this.open.size > this.limit) {
       const [oldest, handle] = this.open.entries().next().value as [string, T];
       this.open.delete(oldest);
@@ -34,6 +41,7 @@ export class OpenHandles<T extends Closable> {
     const h = this.open.get(key);
     if (!h) return;
     this.open.delete(key);
+    if (key === this.last) this.last = undefined;
     h.close();
   }
 
@@ -44,5 +52,6 @@ export class OpenHandles<T extends Closable> {
   closeAll(): void {
     for (const h of this.open.values()) h.close();
     this.open.clear();
+    this.last = undefined;
   }
 }

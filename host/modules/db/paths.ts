@@ -27,8 +27,12 @@ export function dbDir(root: string, key: DbKey): string {
   return join(root, pkg, key.db);
 }
 
-/** A map key for a db (package and name cannot contain NUL once checked). */
-export const dbKeyString = (key: DbKey): string => `${key.pkg.packageName}\0${key.pkg.publisherNode}\0${key.db}`;
+/**
+ * A map key for a db (package and name cannot contain NUL once checked). A key the fast path
+ * remembers carries it already (wire/db-fast.ts): the same string object on every request, whose
+ * hash the maps keep, rather than a new string per request.
+ */
+export const dbKeyString = (key: DbKey): string => key.text ?? `${key.pkg.packageName}\0${key.pkg.publisherNode}\0${key.db}`;
 
 /**
  * RemoveDb as the runtime does it: close the open handle, then remove the db's directory. Returns

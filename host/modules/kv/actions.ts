@@ -69,7 +69,7 @@ export class KvActions {
         case 'RemoveDb':
           return { body: kvOk() };
         case 'Get': {
-          const value = store.get(action.key);
+          const value = store.getBatched(action.key);
           if (value === undefined) return { error: { kind: 'key-not-found' } };
           return { body: kvGet(action.key, gen), blob: value };
         }

@@ -10,6 +10,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ReadBatch } from '../db/read-batch.js';
 
 export type KvOp = { op: 'set'; key: Uint8Array; value: Uint8Array } | { op: 'delete'; key: Uint8Array };
 
@@ -21,6 +22,8 @@ export class KvStore {
   private readonly setStmt: Database.Statement<[Buffer, Buffer]>;
   private readonly delStmt: Database.Statement<[Buffer]>;
   private readonly applyAll: (ops: KvOp[]) => void;
+  /** Gets that arrive together share a read transaction (db/read-batch.ts); every other call ends it first */
+  private readonly reads: ReadBatch;
 
   /** Opens (creating when absent) the db in directory `dir`. */
   constructor(dir: string) {
@@ -37,6 +40,7 @@ export class KvStore {
       this.db.close();
       throw e;
     }
+    this.reads = new ReadBatch(this.db);
     this.applyAll = this.db.transaction((ops: KvOp[]) => {
       for (const o of ops) {
         if (o.op === 'set') this.setStmt.run(buf(o.key), buf(o.value));
@@ -45,29 +49,40 @@ export class KvStore {
     });
   }
 
+  /** One Get in its own transaction: the library called directly. */
   get(key: Uint8Array): Uint8Array | undefined {
     return this.getStmt.get(buf(key));
   }
 
+  /** The module's Get: inside the read transaction of the Gets that arrived with it. */
+  getBatched(key: Uint8Array): Uint8Array | undefined {
+    return this.reads.read(() => this.getStmt.get(buf(key)));
+  }
+
   set(key: Uint8Array, value: Uint8Array): void {
+    this.reads.end();
     this.setStmt.run(buf(key), buf(value));
   }
 
   delete(key: Uint8Array): void {
+    this.reads.end();
     this.delStmt.run(buf(key));
   }
 
   /** All of `ops` in one SQLite transaction: all applied, or none. */
   apply(ops: KvOp[]): void {
+    this.reads.end();
     this.applyAll(ops);
   }
 
   /** v0 Backup: fold the WAL into the db file. */
   checkpoint(): void {
+    this.reads.end();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   close(): void {
+    this.reads.end();
     if (this.db.open) this.db.close();
   }
 }

@@ -38,7 +38,19 @@ const WRITE_KEYWORDS = new Set([
 ]);
 
 /** The runtime's gate: the first whitespace-separated word, upper-cased. */
-const firstWord = (sql: string): string => (/^\s*(\S*)/.exec(sql)![1]!).toUpperCase();
+const firstWordOf = (sql: string): string => (/^\s*(\S*)/.exec(sql)![1]!).toUpperCase();
+
+/** first words by SQL text: a process sends the same few statements again and again (bounded) */
+const firstWords = new Map<string, string>();
+function firstWord(sql: string): string {
+  let w = firstWords.get(sql);
+  if (w === undefined) {
+    w = firstWordOf(sql);
+    if (firstWords.size >= 1024) firstWords.clear();
+    firstWords.set(sql, w);
+  }
+  return w;
+}
 
 export interface SqliteParts {
   ctx: ModuleContext;

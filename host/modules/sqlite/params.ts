@@ -7,6 +7,7 @@
 // that is not a JSON array, or invalid JSON → InvalidParameters.
 
 import { parseJson, type Json } from '../../wire/serde-json.js';
+import { ascii, lit, plainString, plainText } from '../../wire/fast-scan.js';
 
 /** What better-sqlite3 binds: bigint → INTEGER, number → REAL, string → TEXT, Buffer → BLOB. */
 export type BindValue = bigint | number | string | Buffer | null;
@@ -54,9 +55,59 @@ function toBind(v: Json): BindValue {
   }
 }
 
+const NULL = ascii('null');
+const TRUE = ascii('true');
+const FALSE = ascii('false');
+
+/**
+ * The common spelling read in place (wire/fast-scan.ts): `[` values `]` with no whitespace, each a
+ * plain string, an integer of at most 15 digits (exact as a double; not `-0`), null, true or false.
+ * Undefined for anything else, which the strict reader then takes (and refuses or not) as before.
+ */
+function parseFast(b: Uint8Array): BindValue[] | undefined {
+  if (b[0] !== 0x5b) return undefined;
+  const out: BindValue[] = [];
+  let i = 1;
+  if (b[i] === 0x5d) return i === b.length - 1 ? out : undefined;
+  for (;;) {
+    const c = b[i];
+    if (c === 0x22) {
+      const end = plainString(b, i);
+      if (end < 0) return undefined;
+      const text = plainText(b, i, end);
+      out.push(strictBase64(text) ?? text);
+      i = end;
+    } else if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) {
+      const neg = c === 0x2d;
+      let j = neg ? i + 1 : i;
+      const first = j;
+      let v = 0;
+      while (j < b.length && b[j]! >= 0x30 && b[j]! <= 0x39) v = v * 10 + b[j++]! - 0x30;
+      const digits = j - first;
+      if (digits === 0 || digits > 15 || (digits > 1 && b[first] === 0x30) || (neg && v === 0)) return undefined;
+      const next = b[j];
+      if (next === 0x2e || next === 0x65 || next === 0x45) return undefined; // a float: the strict reader
+      out.push(BigInt(neg ? -v : v));
+      i = j;
+    } else {
+      let j: number;
+      if ((j = lit(b, i, NULL)) >= 0) out.push(null);
+      else if ((j = lit(b, i, TRUE)) >= 0) out.push(1n);
+      else if ((j = lit(b, i, FALSE)) >= 0) out.push(0n);
+      else return undefined;
+      i = j;
+    }
+    if (b[i] === 0x2c) i++;
+    else if (b[i] === 0x5d && i === b.length - 1) return out;
+    else return undefined;
+  }
+}
+
 /** The parameters a Write or Query carries in its blob. Throws InvalidParameters. */
 export function parseParams(blob: Uint8Array | undefined): BindValue[] {
   if (!blob) return [];
+  const fast = parseFast(blob);
+  if (fast) return fast;
   let v: Json;
   try {
     v = parseJson(blob);

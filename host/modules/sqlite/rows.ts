@@ -38,11 +38,12 @@ function valueJson(v: unknown): string {
 
 const byUtf8 = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-type Layout = ReadonlyArray<readonly [key: string, column: number]>;
+/** Per key of the row object, in its order: the key's JSON text and the column it takes its value from. */
+export type Layout = ReadonlyArray<readonly [key: string, column: number]>;
 const layouts = new Map<string, Layout>();
 
 /** Column order → sorted key order (a repeated name keeps its last column); memoized per column list. */
-function layout(columns: string[]): Layout {
+export function layout(columns: string[]): Layout {
   const id = columns.join('\0');
   let l = layouts.get(id);
   if (l) return l;
@@ -56,7 +57,11 @@ function layout(columns: string[]): Layout {
 
 /** The blob of a `Read` answer: rows from better-sqlite3's raw mode with safe integers. */
 export function rowsJson(columns: string[], rows: unknown[][]): Uint8Array {
-  const cols = layout(columns);
+  return rowsJsonIn(layout(columns), rows);
+}
+
+/** The same, with the statement's layout already at hand (database.ts keeps it per statement). */
+export function rowsJsonIn(cols: Layout, rows: unknown[][]): Uint8Array {
   const parts: string[] = [];
   for (const row of rows) parts.push(`{${cols.map(([k, i]) => `${k}:${valueJson(row[i])}`).join(',')}}`);
   return Buffer.from(`[${parts.join(',')}]`);

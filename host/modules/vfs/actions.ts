@@ -9,7 +9,8 @@
 // under way its sender's later requests wait behind it (other senders do not).
 
 import type { Generation, KernelMessage, LazyLoadBlob, Request } from '../../types.js';
-import { packageStr, pidStr } from '../../kernel/address.js';
+import { packageStr } from '../../kernel/address.js';
+import { pidText } from '../../kernel/pid-text.js';
 import type { ModuleContext } from '../../kernel/module.js';
 import { handOver } from '../../kernel/blob-handover.js';
 import { KERNEL_NAMES } from '../../wire/names.js';
@@ -30,6 +31,8 @@ import { isFailure, resolveVfsPath, type VfsPath } from './paths.js';
 import { addZip } from './zip.js';
 
 const OCTET = 'application/octet-stream';
+/** request paths whose resolution is remembered (past this the memo starts over) */
+const RESOLVED_LIMIT = 4096;
 
 /** Actions whose own filesystem failure v0 reports with the request path (others with ""). */
 const V0_IO_PATH = new Set(['Rename', 'CopyFile', 'Metadata']);
@@ -40,6 +43,7 @@ export class VfsHandler {
   /** senders with an AddZip under way: their next requests wait for it */
   private readonly queues = new Map<string, Promise<void>>();
   private stopped = false;
+  private readonly resolved = new Map<string, VfsPath | VfsFailure>();
 
   constructor(
     private readonly ctx: ModuleContext,
@@ -53,13 +57,28 @@ export class VfsHandler {
     this.stopped = true;
   }
 
+  /**
+   * resolveVfsPath, remembered by request path (bounded): a process names the same few files
+   * again and again, and the resolution (regexes, normalize, splits) is a pure function of the
+   * text under this handler's root. The result is only read, never changed.
+   */
+  private resolve(path: string): VfsPath | VfsFailure {
+    let r = this.resolved.get(path);
+    if (r === undefined) {
+      r = resolveVfsPath(this.root, path);
+      if (this.resolved.size >= RESOLVED_LIMIT) this.resolved.clear();
+      this.resolved.set(path, r);
+    }
+    return r;
+  }
+
   handle(km: KernelMessage, gen: Generation): void {
     if (this.stopped) return;
     if (km.source.node !== this.ctx.node) {
       this.ctx.print(1, `vfs: got request from ${km.source.node}, but requests must come from our node ${this.ctx.node}`);
       return;
     }
-    const key = pidStr(km.source.process);
+    const key = pidText(km.source.process);
     const prev = this.queues.get(key);
     const run = (): Promise<void> | undefined => {
       try {
@@ -104,12 +123,12 @@ export class VfsHandler {
       return void this.perform(km, req, gen, action, path, () => this.files.readRoot(), true);
     }
 
-    const at = resolveVfsPath(this.root, path);
+    const at = this.resolve(path);
     if (isFailure(at)) return void this.fail(km, req, gen, at);
     let to: VfsPath | undefined;
-    const fromKernel = pidStr(km.source.process) === KERNEL_NAMES.v1;
+    const fromKernel = pidText(km.source.process) === KERNEL_NAMES.v1;
     if (action.tag === 'Rename' || action.tag === 'CopyFile') {
-      const t = resolveVfsPath(this.root, action.newPath);
+      const t = this.resolve(action.newPath);
       if (isFailure(t)) return void this.fail(km, req, gen, t);
       to = t;
     }
