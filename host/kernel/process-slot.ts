@@ -212,8 +212,8 @@ export class ProcessSlot {
     const drain = (): void => {
       // bounded per turn: a worker that refills its ring as fast as the kernel drains it must not
       // keep the event loop (HTTP, timers, every other process) waiting
-      let left = DRAIN_ITEMS_PER_TURN;
-      for (let m = left-- > 0 ? from.next() : undefined; m !== undefined && !this.ended; m = left-- > 0 ? from.next() : undefined) {
+      let taken = 0;
+      for (let m: unknown; !this.ended && taken < DRAIN_ITEMS_PER_TURN && (m = from.next()) !== undefined; taken++) {
         if (m instanceof Uint8Array) onMessage({ t: 'send', items: decodeOutgoing(m) });
         else if (isWithBlobs(m)) onMessage({ t: 'send', items: decodeOutgoing(m.head, m.blobs) });
         else {
@@ -222,10 +222,11 @@ export class ProcessSlot {
           if (t === 'print' || t === 'ended') this.pool.settled();
         }
       }
-      // an item written to the ring but not yet in sequence (its predecessor still on its way
-      // through the port): look again on the next turn rather than wait for another doorbell
-      // (also where the per-turn bound stopped the loop)
-      if (!this.ended && from.pending()) setImmediate(drain);
+      // cut by the bound: go on next turn whatever is left, in the ring or in the port (the
+      // doorbell for it has been taken; a worker waiting on what it sent would post no other);
+      // else an item written to the ring but not yet in sequence (its predecessor still on its
+      // way through the port): look again next turn rather than wait for another doorbell
+      if (!this.ended && (taken === DRAIN_ITEMS_PER_TURN || from.pending())) setImmediate(drain);
       // an answer to this worker's own await produced while draining (a module that answered at
       // once, as vfs does): hand it over now rather than a turn later; an awaiting worker has
       // nothing else in flight to batch it with (the setImmediate flush then finds no batch)
