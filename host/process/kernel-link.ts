@@ -104,7 +104,7 @@ export class KernelLink {
     const seq = ++this.seq;
     const t0 = this.beginAwait();
     this.post({ t: 'call', seq, call });
-    const reply = this.parking.take<CallReply>(this.replies, undefined, this.spin.budget())!;
+    const reply = this.parking.take<CallReply>(this.replies, this.spin.budget());
     this.endAwait(t0);
     if (reply.seq !== seq) throw new ProcessTrap(`kernel reply out of order (${reply.seq} != ${seq})`);
     if (!reply.ok) throw new ProcessTrap(reply.error);

@@ -76,7 +76,9 @@ export class Parking {
         this.spinOutcome = this.spin(seen, spinUs);
         if (this.spinOutcome === SPIN_HIT) continue;
       }
-      // as in take(): parked is set before Atomics.wait re-checks the counter
+      // parked is set before the counter is re-checked by Atomics.wait: a kernel that bumps the
+      // counter after our load either sees parked=1 and notifies, or bumped before the wait
+      // compares, and the wait returns at once
       this.beforePark?.();
       parked = true;
       Atomics.store(this.cell, PARKED, 1);
@@ -126,41 +128,9 @@ export class Parking {
     }
   }
 
-  /** Next message on `port`, or undefined when `deadline` (ms since epoch) passes first; `spinUs` as in takeFrom. */
-  take<T>(port: MessagePort, deadline?: number, spinUs = -1): T | undefined {
-    let spun = false;
-    let parked = false;
-    this.spinOutcome = SPIN_NONE;
-    for (;;) {
-      const seen = Atomics.load(this.cell, COUNTER);
-      const m = receiveMessageOnPort(port);
-      if (m) {
-        if (spinUs >= 0) Atomics.add(this.cell, parked ? PARKED_AWAITS : SPUN, 1);
-        return m.message as T;
-      }
-      if (spinUs > 0 && !spun) {
-        spun = true;
-        this.spinOutcome = this.spin(seen, spinUs);
-        if (this.spinOutcome === SPIN_HIT) continue;
-      }
-      // parked is set before the counter is re-checked by Atomics.wait: a kernel that bumps the
-      // counter after our load either sees parked=1 and notifies, or bumped before the wait
-      // compares, and the wait returns at once
-      this.beforePark?.();
-      parked = true;
-      Atomics.store(this.cell, PARKED, 1);
-      if (deadline === undefined) {
-        Atomics.wait(this.cell, COUNTER, seen);
-      } else {
-        const left = deadline - Date.now();
-        if (left > 0) Atomics.wait(this.cell, COUNTER, seen, left);
-      }
-      Atomics.store(this.cell, PARKED, 0);
-      if (deadline !== undefined && deadline - Date.now() <= 0) {
-        const last = receiveMessageOnPort(port);
-        return last ? (last.message as T) : undefined;
-      }
-    }
+  /** The next message on `port` (the call replies, kernel-link.ts), parking while there is none; `spinUs` as in takeFrom. */
+  take<T>(port: MessagePort, spinUs = -1): T {
+    return this.takeFrom(() => receiveMessageOnPort(port)?.message as T | undefined, spinUs);
   }
 }
 

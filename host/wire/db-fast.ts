@@ -8,7 +8,7 @@
 // returns undefined and is parsed by the strict reader (db-request.ts).
 
 import type { DbKey } from './db-request.js';
-import { ascii, lit, plainString, plainText } from './fast-scan.js';
+import { ascii, lit, optionU64, plainString, plainText } from './fast-scan.js';
 
 const HEAD = ascii('{"package_id":{"package_name":');
 const PUBLISHER = ascii(',"publisher_node":');
@@ -60,3 +60,22 @@ export class DbEnvelopes {
 
 /** The closing brace of the envelope at `pos`, ending the body; true if so. */
 export const envelopeEnds = (b: Uint8Array, pos: number): boolean => pos >= 0 && pos === b.length - 1 && b[pos] === 0x7d;
+
+const TX_ID = ascii(',"tx_id":');
+
+/**
+ * The end of an action struct that closes with an optional `,"tx_id":…` (serde may leave it out):
+ * `…}}` at `pos`, then the envelope's close. Its tx id, or undefined when the body is not spelled so.
+ */
+export function txIdThenEnd(b: Uint8Array, pos: number): { txId: bigint | undefined } | undefined {
+  let p = pos;
+  let txId: bigint | undefined;
+  const t = lit(b, p, TX_ID);
+  if (t >= 0) {
+    const v = optionU64(b, t);
+    if (!v) return undefined;
+    txId = v.value;
+    p = v.end;
+  }
+  return b[p] === 0x7d && b[p + 1] === 0x7d && envelopeEnds(b, p + 2) ? { txId } : undefined;
+}

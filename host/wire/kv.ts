@@ -16,8 +16,8 @@ import {
   type DbKey,
 } from './db-request.js';
 import { asBytes, enumTag, needVal, q, structFields, unitOnly } from './serde-json.js';
-import { DbEnvelopes, envelopeEnds } from './db-fast.js';
-import { ascii, byteArray, lit, optionU64 } from './fast-scan.js';
+import { DbEnvelopes, envelopeEnds, txIdThenEnd } from './db-fast.js';
+import { ascii, byteArray, lit } from './fast-scan.js';
 
 export type KvAction =
   | { tag: 'Open' }
@@ -40,23 +40,12 @@ const GET = ascii('{"Get":');
 const KEY = ascii('{"key":');
 const SET = ascii('{"Set":{"key":');
 const DELETE = ascii('{"Delete":{"key":');
-const TX_ID = ascii(',"tx_id":');
 
 /** Set / Delete's `{"key":[..],"tx_id":…}}` from `pos` (tx_id may be left out, as serde allows). */
 function keyedFast(b: Uint8Array, pos: number, tag: 'Set' | 'Delete'): KvAction | undefined {
   const k = byteArray(b, pos);
-  if (!k) return undefined;
-  let p = k.end;
-  let txId: bigint | undefined;
-  const t = lit(b, p, TX_ID);
-  if (t >= 0) {
-    const v = optionU64(b, t);
-    if (!v) return undefined;
-    txId = v.value;
-    p = v.end;
-  }
-  if (b[p] !== 0x7d || b[p + 1] !== 0x7d) return undefined;
-  return envelopeEnds(b, p + 2) ? { tag, key: k.bytes, txId } : undefined;
+  const end = k && txIdThenEnd(b, k.end);
+  return end ? { tag, key: k.bytes, txId: end.txId } : undefined;
 }
 
 /** Get, Set and Delete as process_lib spells them, read in place (wire/db-fast.ts); else undefined. */

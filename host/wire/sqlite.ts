@@ -7,8 +7,8 @@
 import type { Generation } from '../types.js';
 import { optTxId, packageIdJson, packageIdText, parseDbRequest, rustDebugOptU64, rustDebugStr, txIdOf, WireError, type DbKey } from './db-request.js';
 import { asString, enumTag, needVal, q, structFields, unitOnly } from './serde-json.js';
-import { DbEnvelopes, envelopeEnds } from './db-fast.js';
-import { ascii, lit, optionU64, plainString, plainText } from './fast-scan.js';
+import { DbEnvelopes, envelopeEnds, txIdThenEnd } from './db-fast.js';
+import { ascii, lit, plainString, plainText } from './fast-scan.js';
 
 export type SqliteAction =
   | { tag: 'Open' }
@@ -30,7 +30,6 @@ const envelopes = new DbEnvelopes();
 const QUERY = ascii('{"Query":');
 const READ = ascii('{"Read":{"query":');
 const WRITE = ascii('{"Write":{"statement":');
-const TX_ID = ascii(',"tx_id":');
 
 /** Query (v0 Read) and Write as process_lib spells them, read in place (wire/db-fast.ts); else undefined. */
 function parseFast(b: Uint8Array, gen: Generation): SqliteRequest | undefined {
@@ -47,18 +46,8 @@ function parseFast(b: Uint8Array, gen: Generation): SqliteRequest | undefined {
   }
   p = lit(b, a, WRITE);
   const end = plainString(b, p);
-  if (end < 0) return undefined;
-  let q = end;
-  let txId: bigint | undefined;
-  const t = lit(b, end, TX_ID);
-  if (t >= 0) {
-    const v = optionU64(b, t);
-    if (!v) return undefined;
-    txId = v.value;
-    q = v.end;
-  }
-  if (b[q] !== 0x7d || b[q + 1] !== 0x7d || !envelopeEnds(b, q + 2)) return undefined;
-  return { key: env.key, action: { tag: 'Write', statement: plainText(b, p, end), txId } };
+  const tail = end < 0 ? undefined : txIdThenEnd(b, end);
+  return tail ? { key: env.key, action: { tag: 'Write', statement: plainText(b, p, end), txId: tail.txId } } : undefined;
 }
 
 /** A request body in the sender's era. Throws WireError where serde_json would fail. */
