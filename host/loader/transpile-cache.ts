@@ -4,8 +4,8 @@
 // objects, so a warm process start does neither transpile nor compile.
 
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import type { Generation } from '../types.js';
@@ -71,9 +71,10 @@ export class TranspileCache {
       await this.transpileInto(bytes, dir, label);
       transpiled = true;
     }
-    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { imports: string[]; exports: string[]; cores?: CoreRanges };
+    // two small reads on a warm start's path: synchronously (package/small-files.ts says why)
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { imports: string[]; exports: string[]; cores?: CoreRanges };
     if (!meta.exports.includes('init')) throw new ComponentLoadError(`${label}: component does not export init`);
-    const wasmFiles = (await readdir(dir)).filter((f) => f.endsWith('.wasm'));
+    const wasmFiles = readdirSync(dir).filter((f) => f.endsWith('.wasm'));
     const max = this.limits.maxMemoryBytes;
     const coreModules = await compileCoreModules(dir, wasmFiles, bytes, meta.cores, max === undefined ? undefined : capPages(max));
     return { hash, generation: expected, jsPath, importKeys: meta.imports, coreModules, transpiled };

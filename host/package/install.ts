@@ -4,12 +4,13 @@
 // survives a reinstall. The app store module (host/modules/app-store) decides *what* to install
 // (a kit zip received over RPC, or a folder/zip given to the CLI); this file does the install.
 
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Capability, Generation, ProcessId } from '../types.js';
 import { NETWORK, pidStr } from '../kernel/address.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Drive } from './drive.js';
+import { writeSmallFirst } from './small-files.js';
 import { checkImports } from '../loader/transpile-cache.js';
 import { componentImportNames } from '../loader/component-imports.js';
 import { ManifestError, parseCapEntry, parseManifest, type ManifestEntry } from './manifest.js';
@@ -65,12 +66,16 @@ export async function stagePackage(kernel: Kernel, drive: Drive, src: PackageSou
   }
 
   // the drive: wiped and rewritten, like the app store does on install
+  // (synchronously but for large files: each thread-pool round trip cost more than the work, small-files.ts)
   const pkgDir = drive.packageDir(pkg);
-  await rm(pkgDir, { recursive: true, force: true });
+  rmSync(pkgDir, { recursive: true, force: true });
+  const made = new Set<string>();
   for (const [rel, bytes] of src.files) {
     const host = drive.hostPath(`/${pkg}/pkg/${rel}`)!;
-    await mkdir(dirname(host), { recursive: true });
-    await writeFile(host, bytes);
+    const dir = dirname(host);
+    if (!made.has(dir)) mkdirSync(dir, { recursive: true });
+    made.add(dir);
+    await writeSmallFirst(host, bytes);
   }
 
   // each wasm's bytes, as just written, go to the first process that runs that file: the kernel

@@ -1,12 +1,13 @@
 // Where a package comes from: a kit package folder (metadata.json + pkg/), its pkg/ folder,
 // or a zip of pkg/'s contents named `<package>:<publisher>.zip`, as kit makes it.
 
-import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import yauzl from 'yauzl';
 import { ManifestError, parseMetadata, type PackageMetadata } from './manifest.js';
 import { ownedBytes } from './drive.js';
+import { readSmallFirst, readTextSmallFirst } from './small-files.js';
 
 export interface PackageSource {
   metadata: PackageMetadata;
@@ -41,7 +42,7 @@ export async function readPackage(path: string): Promise<PackageSource> {
 async function readMetadata(p: string): Promise<PackageMetadata> {
   let text: string;
   try {
-    text = await readFile(p, 'utf8');
+    text = await readTextSmallFirst(p);
   } catch {
     throw new ManifestError(`${p}: missing`);
   }
@@ -51,10 +52,11 @@ async function readMetadata(p: string): Promise<PackageMetadata> {
 async function readTree(root: string): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   const walk = async (dir: string): Promise<void> => {
-    for (const ent of await readdir(dir, { withFileTypes: true })) {
+    // small files (and the listings) synchronously: small-files.ts
+    for (const ent of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, ent.name);
       if (ent.isDirectory()) await walk(full);
-      else if (ent.isFile()) files.set(relative(root, full).split('\\').join('/'), ownedBytes(await readFile(full)));
+      else if (ent.isFile()) files.set(relative(root, full).split('\\').join('/'), ownedBytes(await readSmallFirst(full)));
     }
   };
   await walk(root);
