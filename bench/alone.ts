@@ -43,6 +43,7 @@ export async function runAlone(
   const file = mode === 'echo' ? wasm?.path : built('probe-v1');
   if (!file) throw new Error('echo mode needs a component');
   const prepared = await cache.prepare(await readFile(file), mode === 'echo' ? wasm!.generation : 1, file);
+  const coreModules = await prepared.compile();
   const wasi = await setupWasi(tmpDir, prepared.importKeys);
   const mod = (await import(pathToFileURL(prepared.jsPath).href)) as {
     instantiate(get: (name: string) => WebAssembly.Module, imports: Record<string, unknown>): { init(our: string): void };
@@ -130,7 +131,7 @@ export async function runAlone(
   const imports: Record<string, unknown> = {};
   for (const key of prepared.importKeys) imports[key] = key === 'kinode:process/standard' ? std : wasi.imports[key];
   const instance = mod.instantiate((name) => {
-    const m = prepared.coreModules[name];
+    const m = coreModules[name];
     if (!m) throw new Error(`missing core module ${name}`);
     return m;
   }, imports);

@@ -220,6 +220,19 @@ export class Kernel {
     // it would post closed ports and take a worker from a stopped pool)
     if (!this.processes.current(rec) || rec.running || this.stopping) return false;
     this.startInstance(rec, prepared);
+    // the core modules compile while the worker loads the glue (transpile-cache.ts); a warm
+    // start's first compile in a node is most of its kernel-thread time (docs/performance.md §25)
+    if (!prepared.coreModules) {
+      try {
+        rec.slot.setCoreModules(await prepared.compile());
+      } catch (e) {
+        if (this.processes.current(rec)) {
+          this.print(0, `kernel: process ${rec.key} failed to instantiate: ${(e as Error).message}`);
+          this.remove(rec, false);
+        }
+        return false;
+      }
+    }
     return true;
   }
 

@@ -15,7 +15,7 @@
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
 import { availableParallelism } from 'node:os';
-import { AWAITING, DOORBELL, PARKED, PARKED_AWAITS, releaseSpinSeat, SIGNAL_BYTES, SPUN, TAKEN, wake } from '../process/park.js';
+import { AWAITING, DOORBELL, PARKED_AWAITS, releaseSpinSeat, SIGNAL_BYTES, SPUN, TAKEN, wake } from '../process/park.js';
 import { spinCapFromEnv } from '../process/await-spin.js';
 import { AwaitPoll } from './await-poll.js';
 import { CpuPressure } from './cpu-pressure.js';
@@ -25,7 +25,7 @@ import { isHandedOver } from './blob-handover.js';
 import { newRing, RING_DATA_BYTES, RingReceiver, RingSender } from '../process/ring.js';
 import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
-import type { WorkerPool } from './worker-pool.js';
+import type { BootTicket, WorkerPool } from './worker-pool.js';
 import { heapLimitText } from '../process/memory-verdict.js';
 
 
@@ -75,6 +75,8 @@ export class ProcessSlot {
   private readonly toWorker = new RingSender(this.inRing, this.inbox.port1);
   private readonly fromWorker = new RingReceiver(this.outRing, this.outbox.port1);
   private worker: Worker | undefined;
+  /** tells the pool when this start is over (worker-pool.ts: the spare's refill) */
+  private ticket: BootTicket | undefined;
   private ended = false;
   /** polls for the next send of a worker just answered inside an await (await-poll.ts) */
   private poll: AwaitPoll | undefined;
@@ -206,8 +208,9 @@ export class ProcessSlot {
       spinners: SPINNERS,
       spinId: this.spinId,
     };
-    const w = this.pool.take(() => this.ended || Atomics.load(this.counter, PARKED) === 1);
+    const { worker: w, ticket } = this.pool.take();
     this.worker = w;
+    this.ticket = ticket;
     const from = this.fromWorker;
     const drain = (): void => {
       // bounded per turn: a worker that refills its ring as fast as the kernel drains it must not
@@ -217,9 +220,10 @@ export class ProcessSlot {
         if (m instanceof Uint8Array) onMessage({ t: 'send', items: decodeOutgoing(m) });
         else if (isWithBlobs(m)) onMessage({ t: 'send', items: decodeOutgoing(m.head, m.blobs) });
         else {
-          onMessage(m as WorkerToKernel);
           const t = (m as WorkerToKernel).t;
-          if (t === 'print' || t === 'ended') this.pool.settled();
+          // the start is over at its first print, wait or end: the pool's next boot may go
+          if (t === 'print' || t === 'ended' || t === 'booted') this.ticket?.settled();
+          if (t !== 'booted') onMessage(m as WorkerToKernel);
         }
       }
       // cut by the bound: go on next turn whatever is left, in the ring or in the port (the
@@ -232,7 +236,7 @@ export class ProcessSlot {
       // nothing else in flight to batch it with (the setImmediate flush then finds no batch)
       if (this.batch !== undefined && Atomics.load(this.counter, AWAITING) === 1) this.flush();
     };
-    this.poll = new AwaitPoll(this.counter, spinCapUs, drain, () => this.ended, hasSpareCore);
+    this.poll = new AwaitPoll(this.counter, data.spinCapUs, drain, () => this.ended, hasSpareCore);
     w.on('message', () => {
       // the doorbell: clear first, so a post that finds the flag still set is drained below
       Atomics.store(this.counter, DOORBELL, 0);
@@ -241,10 +245,16 @@ export class ProcessSlot {
     });
     w.on('error', (e) => onGone(outOfMemory(e) ? heapLimitText(this.pool.limits.maxMemoryBytes) : `worker error: ${e.message}`));
     w.on('exit', (code) => {
+      this.ticket?.settled();
       releaseSpinSeat(SPIN_CELLS, this.spinId);
       onGone(`worker exited with code ${code}`);
     });
     w.postMessage(data, [this.inbox.port2, this.replies.port2, this.outbox.port2]);
+  }
+
+  /** The core modules, compiled after the start was posted (WorkerInit `coreModules`). */
+  setCoreModules(coreModules: Record<string, WebAssembly.Module>): void {
+    if (!this.ended) this.worker?.postMessage({ coreModules });
   }
 
   /** The process's memory as its worker last reported it (memory-gauge.ts); undefined when not running. */
@@ -258,6 +268,7 @@ export class ProcessSlot {
   async terminate(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.ticket?.settled(); // a start cut short is over too
     this.inbox.port1.close();
     this.replies.port1.close();
     this.outbox.port1.close();

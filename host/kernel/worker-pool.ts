@@ -43,25 +43,28 @@ function exposeGcToWorkers(): void {
 }
 
 /**
- * The longest a taken spare waits for its replacement: the replacement boots once the process it
- * was taken for has printed or parked (`settled`), or after this long if it never does (a
- * process computing for seconds must not leave the pool empty for as long).
+ * The longest a taken spare waits for its replacement: the replacement boots once a start is
+ * over — its process has printed, first waited for a message or ended (`settled`) — or after
+ * this long if it never is (a process computing for seconds must not leave the pool empty).
  */
 export const REFILL_MAX_WAIT_MS = 1000;
-/** how often the starts waiting for a refill are looked at (one timer for all of them) */
-const SETTLE_POLL_MS = 5;
 
 export interface PoolLimits {
   /** the JS heap (old generation) limit of every worker; V8's default when undefined */
   maxMemoryBytes?: number | undefined;
 }
 
+/** What a start tells the pool (ProcessSlot holds it). */
+export interface BootTicket {
+  /** the process has printed, first waited for a message, or ended: its start is over */
+  settled(): void;
+}
+
 export class WorkerPool {
   private readonly spares: Worker[] = [];
   private stopped = false;
-  /** the refill's poll while one is pending, and the starts it watches */
-  private refill: NodeJS.Timeout | undefined;
-  private readonly watched: Array<() => boolean> = [];
+  /** a spare was taken and not yet replaced; the timer replaces it at the latest */
+  private refillTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly size = 1,
@@ -87,27 +90,28 @@ export class WorkerPool {
   }
 
   /**
-   * A booted spare (or a new worker when none is left). Its replacement waits until the start
-   * is over (`settled`, or `idle` seen true), at most REFILL_MAX_WAIT_MS: booting one at once
+   * A booted spare (or a new worker when none is left) for a start. Its replacement waits until
+   * a start is over (the ticket's `settled`), at most REFILL_MAX_WAIT_MS: booting one at once
    * (~100 ms of CPU) competed with the start it was taken for on the same two cores, and a
-   * componentize-js start is busy for hundreds of ms (docs/performance.md §8, §20). `idle`:
-   * whether the process's thread is waiting (parked or gone); the worker says nothing when it
-   * parks, so it is polled, by one timer for all the starts since the last refill.
+   * componentize-js start is busy for hundreds of ms (docs/performance.md §8, §20). The worker
+   * tells when its process first waits (`booted`), so no timer polls for it (§25).
    */
-  take(idle?: () => boolean): Worker {
+  take(): { worker: Worker; ticket: BootTicket } {
     const w = this.spares.shift() ?? this.spawn();
     w.removeAllListeners('error');
     w.ref();
-    if (this.stopped) return w;
-    if (idle) this.watched.push(idle);
-    if (!this.refill) {
-      const until = Date.now() + REFILL_MAX_WAIT_MS;
-      this.refill = setInterval(() => {
-        if (Date.now() >= until || this.watched.some((f) => f())) this.refillNow();
-      }, SETTLE_POLL_MS);
-      this.refill.unref();
+    if (!this.stopped && this.spares.length < this.size && !this.refillTimer) {
+      this.refillTimer = setTimeout(() => this.refillNow(), REFILL_MAX_WAIT_MS).unref();
     }
-    return w;
+    return { worker: w, ticket: { settled: () => this.refillNow() } };
+  }
+
+  private refillNow(): void {
+    if (!this.refillTimer) return;
+    clearTimeout(this.refillTimer);
+    this.refillTimer = undefined;
+    // on the next turn: not inside the message handler that noticed the print
+    setImmediate(() => this.fill());
   }
 
   /**
@@ -118,23 +122,9 @@ export class WorkerPool {
     return this.spares.length >= this.size && this.spares.every((w) => w.performance.eventLoopUtilization().idle > 0);
   }
 
-  /** The process a taken worker runs has printed or ended: its replacement may boot now. */
-  settled(): void {
-    if (this.refill) this.refillNow();
-  }
-
-  private refillNow(): void {
-    clearInterval(this.refill);
-    this.refill = undefined;
-    this.watched.length = 0;
-    // on the next turn: not inside the message handler that noticed the print
-    setImmediate(() => this.fill());
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.refill);
-    this.watched.length = 0;
+    clearTimeout(this.refillTimer);
     await Promise.all(this.spares.splice(0).map((w) => w.terminate()));
   }
 }

@@ -1,7 +1,9 @@
 // Turns a component into something a worker can instantiate: jco transpiles it (instantiation
 // mode: the host passes the imports) once per wasm sha256, cached on disk under the node home;
 // the core modules are compiled once per node and handed to workers as WebAssembly.Module
-// objects, so a warm process start does neither transpile nor compile.
+// objects, so a warm process start does neither transpile nor compile. The compile is started
+// by the caller (`compile`), after it has handed the worker what it needs to load the glue: the
+// two overlap (docs/performance.md §25).
 
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -24,7 +26,10 @@ export interface PreparedComponent {
   jsPath: string;
   /** jco import keys, e.g. 'kinode:process/standard', 'wasi:io/streams' */
   importKeys: string[];
-  coreModules: Record<string, WebAssembly.Module>;
+  /** the compiled core modules, once `compile` has compiled them */
+  coreModules: Record<string, WebAssembly.Module> | undefined;
+  /** compiles the core modules (the first call; later ones get the same promise) */
+  compile(): Promise<Record<string, WebAssembly.Module>>;
   /** true when this call transpiled (cold start) */
   transpiled: boolean;
 }
@@ -76,8 +81,25 @@ export class TranspileCache {
     if (!meta.exports.includes('init')) throw new ComponentLoadError(`${label}: component does not export init`);
     const wasmFiles = readdirSync(dir).filter((f) => f.endsWith('.wasm'));
     const max = this.limits.maxMemoryBytes;
-    const coreModules = await compileCoreModules(dir, wasmFiles, bytes, meta.cores, max === undefined ? undefined : capPages(max));
-    return { hash, generation: expected, jsPath, importKeys: meta.imports, coreModules, transpiled };
+    let compiling: Promise<Record<string, WebAssembly.Module>> | undefined;
+    const prepared: PreparedComponent = {
+      hash,
+      generation: expected,
+      jsPath,
+      importKeys: meta.imports,
+      coreModules: undefined,
+      transpiled,
+      compile: () =>
+        (compiling ??= compileCoreModules(dir, wasmFiles, bytes, meta.cores, max === undefined ? undefined : capPages(max)).then(
+          (m) => (prepared.coreModules = m),
+          (e: Error) => {
+            // the next start of these bytes tries again (a cap rewrite or a compile that failed)
+            this.prepared.delete(`${hash}:${expected}`);
+            throw new ComponentLoadError(`${label}: ${e.message}`);
+          },
+        )),
+    };
+    return prepared;
   }
 
   private async transpileInto(bytes: Uint8Array, dir: string, label: string): Promise<void> {

@@ -21,6 +21,8 @@ export type WorkerToKernel =
   | { t: 'drop-caps'; caps: Capability[] }
   | { t: 'call'; seq: number; call: KernelCall }
   | { t: 'started' }
+  /** the process first waits for a message: its start is over (the slot's, not the kernel's; worker-pool.ts) */
+  | { t: 'booted' }
   | { t: 'ended'; outcome: 'returned' | 'trapped' | 'failed-to-instantiate'; detail: string };
 
 export type KernelCall =
@@ -47,7 +49,8 @@ export interface WorkerInit {
   generation: 0 | 1;
   jsPath: string;
   importKeys: string[];
-  coreModules: Record<string, WebAssembly.Module>;
+  /** undefined when they are still compiling: they follow on parentPort as `{ coreModules }` */
+  coreModules: Record<string, WebAssembly.Module> | undefined;
   signal: SharedArrayBuffer;
   /** kernel -> worker deliveries (ring.ts); `inbox` takes what the ring cannot */
   inRing: SharedArrayBuffer;

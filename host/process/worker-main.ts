@@ -16,7 +16,7 @@ const { Instance, Memory } = WebAssembly as unknown as {
   Memory: abstract new (...a: never[]) => WasmMemory;
 };
 
-async function run(init: WorkerInit): Promise<void> {
+async function run(init: WorkerInit, compiled: Promise<Record<string, WebAssembly.Module>>): Promise<void> {
   const link = new KernelLink(init.signal, init.inRing, init.outRing, init.inbox, init.replies, init.outbox, init.spinCapUs, init.spinners, init.spinId);
   const host = new ProcessHost(link, init.our, init.generation, init.onExit, init.verbosity);
   let instance: { init(our: string): void };
@@ -26,12 +26,14 @@ async function run(init: WorkerInit): Promise<void> {
   let glue: LoadedGlue;
   try {
     glue = await loadGlue(init.jsPath);
+    // compiled by the kernel while the glue loaded here (kernel.ts run)
+    const coreModules = await compiled;
     const imports: Record<string, unknown> = {};
     for (const key of init.importKeys) {
       imports[key] = key === 'kinode:process/standard' ? withFirstReceive(host.imports(), () => glue.saveCodeCache()) : wasi.imports[key];
     }
     instance = glue.instantiate((name) => {
-      const m = init.coreModules[name];
+      const m = coreModules[name];
       if (!m) throw new Error(`missing core module ${name}`);
       return m;
     }, imports, (module, coreImports) => {
@@ -57,6 +59,8 @@ async function run(init: WorkerInit): Promise<void> {
       glue.saveCodeCache();
       collectBootGarbage();
       gauge.report();
+      // the pool may boot the next worker now (kernel/worker-pool.ts: boot seats, the spare's refill)
+      link.post({ t: 'booted' });
     }
     gauge.maybeReport();
   });
@@ -105,4 +109,13 @@ function collectBootGarbage(): void {
 }
 
 // Booted ahead of need (see kernel/worker-pool.ts): wait for a process.
-parentPort!.once('message', (init: WorkerInit) => void run(init));
+// The core modules come with it, or in the next message when they were still compiling.
+parentPort!.once('message', (init: WorkerInit) => {
+  const compiled =
+    init.coreModules !== undefined
+      ? Promise.resolve(init.coreModules)
+      : new Promise<Record<string, WebAssembly.Module>>((resolve) =>
+          parentPort!.once('message', (m: { coreModules: Record<string, WebAssembly.Module> }) => resolve(m.coreModules)),
+        );
+  void run(init, compiled);
+});
