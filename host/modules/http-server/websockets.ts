@@ -21,15 +21,18 @@ import { normalizePath, type Bindings } from './routes.js';
 import { hasDuplicateHost, hostnameOf, isLoopbackPeer, serializeHeaders, splitTarget } from './request-info.js';
 import { awaitRegister } from './ws-register.js';
 import { closeHard, watchUnfinished } from './ws-limits.js';
+import { PushCoalescer, type PushMarks } from './ws-coalesce.js';
 
 /** v1's limit on concurrent server-side sockets; further upgrades fall through to HTTP */
 export const MAX_WS_CONNECTIONS = 128;
 
-interface Channel {
+interface Channel extends PushMarks {
   id: number;
   owner: ProcessId;
   ownerKey: string;
   ws: WebSocket;
+  /** the client's socket (the coalescer corks it) */
+  socket: Duplex;
   extension: boolean;
   /** false once the process closed it (the socket may still be finishing) */
   pushable: boolean;
@@ -86,6 +89,8 @@ export class WsServer {
   private readonly channels = new Map<number, Channel>();
   /** sockets on `/` still waiting for their WsRegister (they count against the limit) */
   private readonly registering = new Set<WebSocket>();
+  /** several pushes to one client in one run: one socket write (ws-coalesce.ts) */
+  private readonly coalescer = new PushCoalescer();
   private stopped = false;
 
   constructor(private readonly o: WsServerOptions) {
@@ -189,7 +194,19 @@ export class WsServer {
       this.o.print(1, `http-server: websocket ${id}: message not finished in time, closing`);
       closeHard(ws, 1008, 'message not finished in time');
     });
-    const ch: Channel = { id, owner: app, ownerKey: pidStr(app), ws, extension, pushable: true, messageDone: watch.messageDone, pushBodies: {} };
+    const ch: Channel = {
+      id,
+      owner: app,
+      ownerKey: pidStr(app),
+      ws,
+      socket,
+      extension,
+      pushable: true,
+      messageDone: watch.messageDone,
+      pushBodies: {},
+      lastPushRun: 0,
+      corkedRun: 0,
+    };
     this.channels.set(id, ch);
     this.o.print(2, `http-server: new websocket connection to ${ch.ownerKey} with id ${id}`);
     this.request(app, wsOpenBody(path, id));
@@ -272,6 +289,7 @@ export class WsServer {
     if (!samePid(ch.owner, source)) return 'channel-not-owned';
     if (ch.ws.readyState !== WebSocket.OPEN) return 'channel-closed';
     if (ch.ws.bufferedAmount >= (this.o.sendBufferBytes ?? DEFAULT_WS_SEND_BUFFER)) return this.overflow(ch);
+    this.coalescer.beforePush(ch.socket, ch);
     switch (type) {
       case 'Text':
         // the runtime sends the lossy UTF-8 text of the bytes: valid UTF-8 is that text already
