@@ -59,7 +59,7 @@ async function run(init: WorkerInit, compiled: Promise<Record<string, WebAssembl
       glue.saveCodeCache();
       collectBootGarbage();
       gauge.report();
-      // the pool may boot the next worker now (kernel/worker-pool.ts: boot seats, the spare's refill)
+      // the start is over: the pool may boot the spare's replacement now (kernel/worker-pool.ts)
       link.post({ t: 'booted' });
     }
     gauge.maybeReport();
