@@ -1,0 +1,168 @@
+// Group commit for kv (docs/performance.md §22): the Sets, Deletes and Gets that arrive in one run
+// share one SQLite transaction per db, committed in a microtask once the run is over. The kernel
+// hands a module every request a process sent in one go synchronously (the run db/read-batch.ts
+// uses for reads), so a run of 64 Sets costs one WAL commit instead of 64 — what RocksDB's group
+// commit does for concurrent writers in the runtime.
+//
+// No answer to a write leaves before its commit: a write's answer (and the answer of a read that
+// ran after a write in the same transaction, and so may have seen it) is held and sent only once
+// the commit has succeeded. Answers leave in arrival order: while anything is held, every other
+// answer of the module queues behind it (modules may answer at any time: kernel/module.ts).
+//
+// A failure never changes an answer: when a statement throws inside the group, or the commit
+// fails, the transaction is rolled back and every op of the group is run again on its own
+// (autocommit), in order, so each gets exactly the answer it would have got without the group;
+// that db takes no group again until the run is over. Reads before the run's first write saw only
+// committed data: they are answered at once (the read batching of §18) and not run again.
+
+export interface GroupMember {
+  /** a transaction is open on the member's connection (SQLite may end one itself on some errors) */
+  readonly inTransaction: boolean;
+  begin(): void;
+  commit(): void;
+  rollback(): void;
+  /** set by the group while the member takes part in a run: called before the member closes */
+  beforeClose?: (() => void) | undefined;
+}
+
+/** One op as the group may run it: `exec` runs its statement(s) and gives its outcome, or throws. */
+interface Op<O> {
+  exec: () => O;
+  /** the outcome of a thrown `exec` (the error the op gets alone) */
+  failed: (e: unknown) => O;
+  outcome: O | undefined;
+}
+
+interface RunState<O> {
+  /** the run's transaction has a write: later ops' answers wait for its commit */
+  dirty: boolean;
+  /** the group failed here: the rest of the run's ops on this member run alone */
+  alone: boolean;
+  /** ops run in the transaction since its first write, in order (what a failure runs again) */
+  ops: Array<Op<O>>;
+}
+
+export class GroupCommit<O> {
+  private readonly runs = new Map<GroupMember, RunState<O>>();
+  /** answers waiting, in arrival order */
+  private queue: Array<() => void> = [];
+  private scheduled = false;
+
+  /**
+   * Run one op of the run on `member`: a write (`write`) or a read. `reply` gets its outcome —
+   * at once when nothing is held and the op saw only committed data, else after the commit.
+   */
+  run(member: GroupMember, write: boolean, exec: () => O, failed: (e: unknown) => O, reply: (o: O) => void): void {
+    let st = this.runs.get(member);
+    if (st === undefined) {
+      st = { dirty: false, alone: false, ops: [] };
+      this.runs.set(member, st);
+      member.beforeClose = this.settle;
+      this.schedule();
+    }
+    if (st.alone) {
+      const o = alone(exec, failed);
+      this.answer(() => reply(o));
+      return;
+    }
+    const op: Op<O> = { exec, failed, outcome: undefined };
+    try {
+      if (!member.inTransaction) member.begin();
+      op.outcome = exec();
+    } catch {
+      // a statement failed inside the group: undo the group, run its ops again one by one
+      this.fallBack(member, st);
+      const o = alone(exec, failed);
+      this.answer(() => reply(o));
+      return;
+    }
+    if (write) st.dirty = true;
+    if (!st.dirty) {
+      const o = op.outcome;
+      this.answer(() => reply(o));
+      return;
+    }
+    st.ops.push(op);
+    this.hold(() => reply(op.outcome as O));
+  }
+
+  /** Send `send` now, or behind the answers already held (arrival order). */
+  answer(send: () => void): void {
+    if (this.queue.length === 0 && !this.draining) send();
+    else this.queue.push(send);
+  }
+
+  /** Commit every open group and send every held answer, now (before an action that must not run inside a group). */
+  readonly settle = (): void => {
+    if (this.runs.size > 0) {
+      for (const [member, st] of this.runs) {
+        member.beforeClose = undefined;
+        if (!member.inTransaction) {
+          // SQLite ended the transaction itself (an error that rolls back): nothing of it stands
+          if (st.ops.length > 0) this.again(st);
+          continue;
+        }
+        try {
+          member.commit();
+        } catch {
+          this.fallBack(member, st);
+        }
+      }
+      this.runs.clear();
+    }
+    if (this.draining) return; // re-entered from a send below: that loop sends the rest in order
+    this.draining = true;
+    try {
+      // a send may (through the kernel) bring a new request here: its answer queues behind these,
+      // and a held one waits for its own run's commit
+      while (this.queue.length > 0 && this.runs.size === 0) {
+        const q = this.queue;
+        this.queue = [];
+        for (const send of q) send();
+      }
+    } finally {
+      this.draining = false;
+    }
+  };
+
+  private draining = false;
+
+  private hold(send: () => void): void {
+    this.queue.push(send);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.settle();
+    });
+  }
+
+  /** Roll the member's group back and run its ops again alone, in order; the run goes on without a group there. */
+  private fallBack(member: GroupMember, st: RunState<O>): void {
+    if (member.inTransaction) {
+      try {
+        member.rollback();
+      } catch {
+        /* SQLite already ended it */
+      }
+    }
+    this.again(st);
+    st.alone = true;
+  }
+
+  private again(st: RunState<O>): void {
+    for (const op of st.ops) op.outcome = alone(op.exec, op.failed);
+    st.ops = [];
+  }
+}
+
+function alone<O>(exec: () => O, failed: (e: unknown) => O): O {
+  try {
+    return exec();
+  } catch (e) {
+    return failed(e);
+  }
+}
