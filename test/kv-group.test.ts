@@ -135,7 +135,8 @@ describe('group commit on a real SQLite connection', () => {
     const set = (k: string, v: string) => () => (table.db.prepare('INSERT OR REPLACE INTO t (k, v) VALUES (?, ?)').run(k, v), 'ok');
     const read = (k: string) => () => String((table.db.prepare('SELECT v FROM t WHERE k = ?').pluck().get(k) as string | undefined) ?? 'none');
     const failed = (e: unknown) => `error: ${(e as Error).message}`;
-    const op = (i: number, write: boolean, exec: () => string) => group.run(table, write, exec, failed, (o) => sent.push(`${i} ${o}`));
+    const op = (i: number, write: boolean, exec: () => string) =>
+      group.run(table, write, { exec, failed, reply: (o) => void sent.push(`${i} ${o}`), outcome: undefined });
     const rows = () => outside.prepare('SELECT k, v FROM t ORDER BY k').all() as Array<{ k: string; v: string }>;
     const close = () => {
       outside.close();

@@ -25,11 +25,16 @@ export interface GroupMember {
   beforeClose?: (() => void) | undefined;
 }
 
-/** One op as the group may run it: `exec` runs its statement(s) and gives its outcome, or throws. */
-interface Op<O> {
-  exec: () => O;
-  /** the outcome of a thrown `exec` (the error the op gets alone) */
-  failed: (e: unknown) => O;
+/**
+ * One op as the group runs it (one object per request: the hot path allocates nothing else).
+ * `exec` runs its statement(s) and gives its outcome, or throws; `failed` is the outcome of a
+ * thrown `exec` (the error the op gets alone); `reply` sends the answer.
+ */
+export interface GroupOp<O> {
+  exec(): O;
+  failed(e: unknown): O;
+  reply(o: O): void;
+  /** set by the group: the outcome to send */
   outcome: O | undefined;
 }
 
@@ -39,20 +44,22 @@ interface RunState<O> {
   /** the group failed here: the rest of the run's ops on this member run alone */
   alone: boolean;
   /** ops run in the transaction since its first write, in order (what a failure runs again) */
-  ops: Array<Op<O>>;
+  ops: Array<GroupOp<O>>;
 }
 
 export class GroupCommit<O> {
   private readonly runs = new Map<GroupMember, RunState<O>>();
-  /** answers waiting, in arrival order */
-  private queue: Array<() => void> = [];
+  /** answers waiting, in arrival order: an op (its outcome sent with its reply) or a plain send */
+  private queue: Array<GroupOp<O> | (() => void)> = [];
   private scheduled = false;
+  private draining = false;
 
   /**
-   * Run one op of the run on `member`: a write (`write`) or a read. `reply` gets its outcome —
-   * at once when nothing is held and the op saw only committed data, else after the commit.
+   * Run `op` on `member`, a write (`write`) or a read, in the run's transaction on that member.
+   * Its answer is sent at once when nothing is held and it saw only committed data, else after
+   * the commit.
    */
-  run(member: GroupMember, write: boolean, exec: () => O, failed: (e: unknown) => O, reply: (o: O) => void): void {
+  run(member: GroupMember, write: boolean, op: GroupOp<O>): void {
     let st = this.runs.get(member);
     if (st === undefined) {
       st = { dirty: false, alone: false, ops: [] };
@@ -61,29 +68,33 @@ export class GroupCommit<O> {
       this.schedule();
     }
     if (st.alone) {
-      const o = alone(exec, failed);
-      this.answer(() => reply(o));
+      op.outcome = alone(op);
+      this.send(op);
       return;
     }
-    const op: Op<O> = { exec, failed, outcome: undefined };
     try {
       if (!member.inTransaction) member.begin();
-      op.outcome = exec();
+      op.outcome = op.exec();
     } catch {
       // a statement failed inside the group: undo the group, run its ops again one by one
       this.fallBack(member, st);
-      const o = alone(exec, failed);
-      this.answer(() => reply(o));
+      op.outcome = alone(op);
+      this.send(op);
       return;
     }
     if (write) st.dirty = true;
     if (!st.dirty) {
-      const o = op.outcome;
-      this.answer(() => reply(o));
+      this.send(op);
       return;
     }
     st.ops.push(op);
-    this.hold(() => reply(op.outcome as O));
+    this.queue.push(op); // held until the commit
+  }
+
+  /** An op whose outcome is final: answered now, or behind the answers already held. */
+  private send(op: GroupOp<O>): void {
+    if (this.queue.length === 0 && !this.draining) op.reply(op.outcome as O);
+    else this.queue.push(op);
   }
 
   /** Send `send` now, or behind the answers already held (arrival order). */
@@ -118,18 +129,15 @@ export class GroupCommit<O> {
       while (this.queue.length > 0 && this.runs.size === 0) {
         const q = this.queue;
         this.queue = [];
-        for (const send of q) send();
+        for (const a of q) {
+          if (typeof a === 'function') a();
+          else a.reply(a.outcome as O);
+        }
       }
     } finally {
       this.draining = false;
     }
   };
-
-  private draining = false;
-
-  private hold(send: () => void): void {
-    this.queue.push(send);
-  }
 
   private schedule(): void {
     if (this.scheduled) return;
@@ -154,15 +162,15 @@ export class GroupCommit<O> {
   }
 
   private again(st: RunState<O>): void {
-    for (const op of st.ops) op.outcome = alone(op.exec, op.failed);
+    for (const op of st.ops) op.outcome = alone(op);
     st.ops = [];
   }
 }
 
-function alone<O>(exec: () => O, failed: (e: unknown) => O): O {
+function alone<O>(op: GroupOp<O>): O {
   try {
-    return exec();
+    return op.exec();
   } catch (e) {
-    return failed(e);
+    return op.failed(e);
   }
 }

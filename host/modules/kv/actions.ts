@@ -12,7 +12,7 @@ import type { ModuleContext } from '../../kernel/module.js';
 import { kvBeginTx, kvErrorBody, kvErrorText, kvGet, kvOk, parseKvRequest, type KvError, type KvRequest } from '../../wire/kv.js';
 import type { DbCaps } from '../db/caps.js';
 import type { OpenHandles } from '../db/handles.js';
-import { GroupCommit } from '../db/group-commit.js';
+import { GroupCommit, type GroupOp } from '../db/group-commit.js';
 import { admitDbAction, answerDbRequest, type DbNeed, type DbOutcome, type DbReplies } from '../db/request.js';
 import type { Transactions } from '../db/transactions.js';
 import { KvStore, type KvOp } from './store.js';
@@ -41,6 +41,41 @@ const NEED: Record<KvRequest['action']['tag'], DbNeed> = {
 
 type Outcome = DbOutcome<KvError>;
 const ok = (): Outcome => ({ body: kvOk() });
+
+/** A Get, Set or Delete outside a kv transaction, as the group commit runs it (db/group-commit.ts). */
+class KvOpRun implements GroupOp<Outcome> {
+  outcome: Outcome | undefined = undefined;
+  constructor(
+    private readonly store: KvStore,
+    private readonly action: KvRequest['action'],
+    private readonly gen: Generation,
+    /** the Set's value */
+    private readonly value: Uint8Array | undefined,
+    readonly reply: (o: Outcome) => void,
+  ) {}
+
+  exec(): Outcome {
+    const a = this.action;
+    switch (a.tag) {
+      case 'Get': {
+        const value = this.store.get(a.key);
+        return value === undefined ? { error: { kind: 'key-not-found' } } : { body: kvGet(a.key, this.gen), blob: value };
+      }
+      case 'Set':
+        this.store.set(a.key, this.value!);
+        return ok();
+      case 'Delete':
+        this.store.delete(a.key);
+        return ok();
+      default:
+        throw new Error(`kv: ${a.tag} is not a group op`);
+    }
+  }
+
+  failed(e: unknown): Outcome {
+    return { error: { kind: 'store', action: this.action, text: ioText(e) } };
+  }
+}
 
 export class KvActions {
   private readonly replies: DbReplies<KvRequest, KvError>;
@@ -71,32 +106,20 @@ export class KvActions {
     if ('error' in admitted) return admitted;
     if ('failed' in admitted) return { error: { kind: 'store', action: undefined, text: ioText(admitted.failed) } };
     const store = admitted.db;
-    const failed = (e: unknown): Outcome => ({ error: { kind: 'store', action, text: ioText(e) } });
 
     switch (action.tag) {
-      case 'Get': {
-        const k = action.key;
-        const get = (): Outcome => {
-          const value = store.get(k);
-          return value === undefined ? { error: { kind: 'key-not-found' } } : { body: kvGet(k, gen), blob: value };
-        };
-        this.group.run(store, false, get, failed, reply);
+      case 'Get':
+        this.group.run(store, false, new KvOpRun(store, action, gen, undefined, reply));
         return undefined;
-      }
-      case 'Set': {
+      case 'Set':
         if (!blob) return { error: { kind: 'no-blob' } };
-        const { key: k, txId } = action;
-        const value = blob.bytes;
-        if (txId !== undefined) return this.queue(txId, { op: 'set', key: k, value });
-        this.group.run(store, true, () => (store.set(k, value), ok()), failed, reply);
+        if (action.txId !== undefined) return this.queue(action.txId, { op: 'set', key: action.key, value: blob.bytes });
+        this.group.run(store, true, new KvOpRun(store, action, gen, blob.bytes, reply));
         return undefined;
-      }
-      case 'Delete': {
-        const { key: k, txId } = action;
-        if (txId !== undefined) return this.queue(txId, { op: 'delete', key: k });
-        this.group.run(store, true, () => (store.delete(k), ok()), failed, reply);
+      case 'Delete':
+        if (action.txId !== undefined) return this.queue(action.txId, { op: 'delete', key: action.key });
+        this.group.run(store, true, new KvOpRun(store, action, gen, undefined, reply));
         return undefined;
-      }
       case 'Open':
       case 'RemoveDb':
         return ok();
@@ -109,7 +132,7 @@ export class KvActions {
         try {
           store.apply(ops);
         } catch (e) {
-          return failed(e);
+          return { error: { kind: 'store', action, text: ioText(e) } };
         }
         return ok();
       }
@@ -118,7 +141,7 @@ export class KvActions {
         try {
           for (const s of handles.values()) s.checkpoint();
         } catch (e) {
-          return failed(e);
+          return { error: { kind: 'store', action, text: ioText(e) } };
         }
         return ok();
     }

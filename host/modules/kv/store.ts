@@ -14,13 +14,13 @@ import type { GroupMember } from '../db/group-commit.js';
 
 export type KvOp = { op: 'set'; key: Uint8Array; value: Uint8Array } | { op: 'delete'; key: Uint8Array };
 
-const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+// better-sqlite3 binds any Uint8Array as a blob (its view's bytes): no Buffer made per call
 
 export class KvStore implements GroupMember {
   private readonly db: Database.Database;
-  private readonly getStmt: Database.Statement<[Buffer], Buffer>;
-  private readonly setStmt: Database.Statement<[Buffer, Buffer]>;
-  private readonly delStmt: Database.Statement<[Buffer]>;
+  private readonly getStmt: Database.Statement<[Uint8Array], Buffer>;
+  private readonly setStmt: Database.Statement<[Uint8Array, Uint8Array]>;
+  private readonly delStmt: Database.Statement<[Uint8Array]>;
   private readonly applyAll: (ops: KvOp[]) => void;
   private readonly beginStmt: Database.Statement;
   private readonly commitStmt: Database.Statement;
@@ -36,9 +36,9 @@ export class KvStore implements GroupMember {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.exec('CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID');
-      this.getStmt = this.db.prepare<[Buffer], Buffer>('SELECT value FROM kv WHERE key = ?').pluck();
-      this.setStmt = this.db.prepare<[Buffer, Buffer]>('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)');
-      this.delStmt = this.db.prepare<[Buffer]>('DELETE FROM kv WHERE key = ?');
+      this.getStmt = this.db.prepare<[Uint8Array], Buffer>('SELECT value FROM kv WHERE key = ?').pluck();
+      this.setStmt = this.db.prepare<[Uint8Array, Uint8Array]>('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)');
+      this.delStmt = this.db.prepare<[Uint8Array]>('DELETE FROM kv WHERE key = ?');
       this.beginStmt = this.db.prepare('BEGIN');
       this.commitStmt = this.db.prepare('COMMIT');
       this.rollbackStmt = this.db.prepare('ROLLBACK');
@@ -48,8 +48,8 @@ export class KvStore implements GroupMember {
     }
     this.applyAll = this.db.transaction((ops: KvOp[]) => {
       for (const o of ops) {
-        if (o.op === 'set') this.setStmt.run(buf(o.key), buf(o.value));
-        else this.delStmt.run(buf(o.key));
+        if (o.op === 'set') this.setStmt.run(o.key, o.value);
+        else this.delStmt.run(o.key);
       }
     });
   }
@@ -58,15 +58,15 @@ export class KvStore implements GroupMember {
   // db/group-commit.ts), else each in its own (autocommit: the library called directly)
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.getStmt.get(buf(key));
+    return this.getStmt.get(key);
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    this.setStmt.run(buf(key), buf(value));
+    this.setStmt.run(key, value);
   }
 
   delete(key: Uint8Array): void {
-    this.delStmt.run(buf(key));
+    this.delStmt.run(key);
   }
 
   get inTransaction(): boolean {
