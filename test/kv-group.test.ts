@@ -105,6 +105,7 @@ describe('kv group commit through a node', () => {
 class Table implements GroupMember {
   readonly db: Database.Database;
   beforeClose: (() => void) | undefined;
+  groupRun: unknown = undefined;
   constructor(file: string) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -130,7 +131,9 @@ describe('group commit on a real SQLite connection', () => {
     const file = join(tempDir('kh-kvg-'), 'g.sqlite3');
     const table = new Table(file);
     const outside = new Database(file);
-    const group = new GroupCommit<string>();
+    const group = new GroupCommit<string>((e) => {
+      throw e;
+    });
     const sent: string[] = [];
     const set = (k: string, v: string) => () => (table.db.prepare('INSERT OR REPLACE INTO t (k, v) VALUES (?, ?)').run(k, v), 'ok');
     const read = (k: string) => () => String((table.db.prepare('SELECT v FROM t WHERE k = ?').pluck().get(k) as string | undefined) ?? 'none');

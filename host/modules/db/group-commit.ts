@@ -23,6 +23,8 @@ export interface GroupMember {
   rollback(): void;
   /** set by the group while the member takes part in a run: called before the member closes */
   beforeClose?: (() => void) | undefined;
+  /** the group's state of the run on this member (kept by the group; undefined outside a run) */
+  groupRun?: unknown;
 }
 
 /**
@@ -48,11 +50,22 @@ interface RunState<O> {
 }
 
 export class GroupCommit<O> {
-  private readonly runs = new Map<GroupMember, RunState<O>>();
+  /**
+   * The members in the current run (slots 0..running-1), each holding its RunState in `groupRun`.
+   * Not a Map cleared per run: V8's Map.clear leaves the dropped table holding its entries, and
+   * once a table is in the old generation each scavenge treats its slots as roots, so every
+   * run's ops (and the requests they hold) were promoted (kernel/pending-table.ts; measured:
+   * 3–5 MB promoted per scavenge in a kv Set flood). Slots are cleared explicitly instead.
+   */
+  private readonly members: Array<GroupMember | undefined> = [];
+  private running = 0;
   /** answers waiting, in arrival order: an op (its outcome sent with its reply) or a plain send */
   private queue: Array<GroupOp<O> | (() => void)> = [];
   private scheduled = false;
   private draining = false;
+
+  /** `onError`: a send that threw (printed by the module; the node keeps running) */
+  constructor(private readonly onError: (e: unknown) => void) {}
 
   /**
    * Run `op` on `member`, a write (`write`) or a read, in the run's transaction on that member.
@@ -60,10 +73,11 @@ export class GroupCommit<O> {
    * the commit.
    */
   run(member: GroupMember, write: boolean, op: GroupOp<O>): void {
-    let st = this.runs.get(member);
+    let st = member.groupRun as RunState<O> | undefined;
     if (st === undefined) {
       st = { dirty: false, alone: false, ops: [] };
-      this.runs.set(member, st);
+      member.groupRun = st;
+      this.members[this.running++] = member;
       member.beforeClose = this.settle;
       this.schedule();
     }
@@ -105,8 +119,14 @@ export class GroupCommit<O> {
 
   /** Commit every open group and send every held answer, now (before an action that must not run inside a group). */
   readonly settle = (): void => {
-    if (this.runs.size > 0) {
-      for (const [member, st] of this.runs) {
+    if (this.running > 0) {
+      const n = this.running;
+      this.running = 0;
+      for (let i = 0; i < n; i++) {
+        const member = this.members[i]!;
+        this.members[i] = undefined;
+        const st = member.groupRun as RunState<O>;
+        member.groupRun = undefined;
         member.beforeClose = undefined;
         if (!member.inTransaction) {
           // SQLite ended the transaction itself (an error that rolls back): nothing of it stands
@@ -119,19 +139,23 @@ export class GroupCommit<O> {
           this.fallBack(member, st);
         }
       }
-      this.runs.clear();
     }
     if (this.draining) return; // re-entered from a send below: that loop sends the rest in order
     this.draining = true;
     try {
       // a send may (through the kernel) bring a new request here: its answer queues behind these,
       // and a held one waits for its own run's commit
-      while (this.queue.length > 0 && this.runs.size === 0) {
+      while (this.queue.length > 0 && this.running === 0) {
         const q = this.queue;
         this.queue = [];
         for (const a of q) {
-          if (typeof a === 'function') a();
-          else a.reply(a.outcome as O);
+          // in a microtask no kernel catches a throw: one failed send must not lose the others
+          try {
+            if (typeof a === 'function') a();
+            else a.reply(a.outcome as O);
+          } catch (e) {
+            this.onError(e);
+          }
         }
       }
     } finally {

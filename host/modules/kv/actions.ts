@@ -80,9 +80,10 @@ class KvOpRun implements GroupOp<Outcome> {
 export class KvActions {
   private readonly replies: DbReplies<KvRequest, KvError>;
   /** the run's group commit; every answer of the module leaves through it, in arrival order */
-  readonly group = new GroupCommit<Outcome>();
+  readonly group: GroupCommit<Outcome>;
 
   constructor(private readonly p: KvParts) {
+    this.group = new GroupCommit<Outcome>((e) => p.ctx.print(0, `kv: internal error sending an answer: ${(e as Error)?.stack ?? String(e)}`));
     this.replies = {
       ctx: p.ctx,
       name: 'kv',

@@ -27,6 +27,8 @@ export class KvStore implements GroupMember {
   private readonly rollbackStmt: Database.Statement;
   /** the module's group commit (db/group-commit.ts) settles the run's transaction before the db closes */
   beforeClose: (() => void) | undefined;
+  /** the group commit's state of the current run on this db */
+  groupRun: unknown = undefined;
 
   /** Opens (creating when absent) the db in directory `dir`. */
   constructor(dir: string) {
