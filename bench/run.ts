@@ -286,7 +286,9 @@ async function sectionWs(): Promise<void> {
   const levels = [1, 20];
   const rs = levels.flatMap((c) => {
     const name = `${c} client${c > 1 ? 's' : ''}`;
-    return [row(S, name, 'msgs/s', 'higher', { chart: `WebSocket echo, ${name}`, target: { kind: 'ratio-min', value: 0.6 } }), row(S, name, 'p99 RTT ms', 'lower')];
+    // issue 12's target is the 20-client row, as HTTP's is the 50-connection one
+    const target: Target | undefined = c === 20 ? { kind: 'ratio-min', value: 0.6 } : undefined;
+    return [row(S, name, 'msgs/s', 'higher', { chart: `WebSocket echo, ${name}`, ...(target ? { target } : {}) }), row(S, name, 'p99 RTT ms', 'lower')];
   });
   const relayName = '20 clients, raw `ws` relaying each frame through one worker thread';
   const relayRate = row(S, relayName, 'msgs/s', 'higher');

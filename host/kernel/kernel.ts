@@ -1,8 +1,8 @@
-// The kernel: process table, routing with capability checks, per-request timers, system
-// modules, and the lifecycle of process instances (run, exit, on-exit, restart, spawn).
-// It runs on the main thread and never blocks on a process: every process is a worker.
-// Beside it: module-table (module names per era), spawn-rules (spawn checks, process limits),
-// capability-gate (messaging checks), kernel-options (its options and the process spec).
+// The kernel: routing with capability checks, per-request timers, system modules, and the
+// lifecycle of process instances (run, exit, on-exit, restart, spawn). It runs on the main
+// thread and never blocks on a process: every process is a worker. Beside it: process-table (the
+// records it keeps per process), module-table (module names per era), spawn-rules (spawn checks,
+// process limits), capability-gate (messaging checks), kernel-options (its options and the spec).
 
 import { spinCapFromEnv } from '../process/await-spin.js';
 import type {
@@ -23,7 +23,7 @@ import { ModuleTable, moduleSourceName, type ModuleEntry } from './module-table.
 import type { KernelObserver, MessageTap } from './observer.js';
 import { ProcessSlot } from './process-slot.js';
 import { RequestTimers, type PendingTimer } from './request-timers.js';
-import { RestartBackoff } from './restart-backoff.js';
+import { ProcessTable, type ProcessRecord } from './process-table.js';
 import {
   childPid,
   DEFAULT_PROCESS_LIMITS,
@@ -46,28 +46,10 @@ const VFS_PID: ProcessId = parseProcessId(VFS_NAMES.v1);
 /** setTimeout's limit; longer timeouts never fire in practice */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-interface ProcessRecord extends ProcessSpec {
-  key: string;
-  /** its address and the address's text, built once: every message it sends needs them */
-  address: Address;
-  addrText: string;
-  slot: ProcessSlot;
-  running: boolean;
-  backoff: RestartBackoff;
-  pendingCalls: number;
-  restarts: number;
-  /**
-   * The wasm's bytes as the install that created this record just wrote them to the drive
-   * (stagePackage): the first run takes them instead of reading the file back. Only the record
-   * the install initialized holds them, so a later install's record never starts from them.
-   */
-  stagedWasm?: Uint8Array | undefined;
-}
-
 export class Kernel {
   readonly node: string;
   readonly caps: CapabilityStore;
-  private readonly processes = new Map<string, ProcessRecord>();
+  private readonly processes = new ProcessTable();
   private readonly modules = new ModuleTable();
   /** expects-response timers of requests in flight */
   private readonly timers = new RequestTimers((holder, id, p) => this.deliverTimeout(holder, id, p));
@@ -84,15 +66,7 @@ export class Kernel {
   private readonly gate: CapabilityGate;
   /** the read-only view handed to modules */
   readonly observer: KernelObserver = {
-    processes: () =>
-      [...this.processes.values()].map((r) => ({
-        pid: r.key,
-        generation: r.generation,
-        running: r.running,
-        restarts: r.restarts,
-        public: r.public,
-        onExit: r.onExit.tag === 'none' ? 'None' : r.onExit.tag === 'restart' ? 'Restart' : 'Requests',
-      })),
+    processes: () => this.processes.summaries(),
     has: (pid) => this.processes.has(pid) || this.modules.has(pid),
     setMessageTap: (tap) => {
       this.tap = tap;
@@ -164,7 +138,7 @@ export class Kernel {
           message: { tag: 'response', val: [response, undefined] },
           lazyLoadBlob: blob,
         }),
-      generationOf: (pid) => this.processes.get(pidStr(pid))?.generation,
+      generationOf: (pid) => this.processes.generationOf(pid),
       print: (v, text) => this.print(v, text),
       observer: this.observer,
       onProcessExit: (l) => this.exitListeners.push(l),
@@ -206,13 +180,7 @@ export class Kernel {
   }
 
   list(): ProcessSpec[] {
-    return [...this.processes.values()].map(({ pid, generation, wasmPath, onExit, public: p }) => ({
-      pid,
-      generation,
-      wasmPath,
-      onExit,
-      public: p,
-    }));
+    return this.processes.specs();
   }
 
   /**
@@ -221,21 +189,7 @@ export class Kernel {
    * `spec.wasmPath` as just written, for the first run (consumed by it; see ProcessRecord).
    */
   initialize(spec: ProcessSpec, initialCaps: Capability[], stagedWasm?: Uint8Array): void {
-    const key = pidStr(spec.pid);
-    if (this.processes.has(key)) throw new Error(`process ${key} already exists`);
-    const address = this.addr(spec.pid);
-    this.processes.set(key, {
-      ...spec,
-      key,
-      address,
-      addrText: addrStr(address),
-      slot: this.newSlot(),
-      running: false,
-      backoff: new RestartBackoff(),
-      pendingCalls: 0,
-      restarts: 0,
-      stagedWasm,
-    });
+    const { key } = this.processes.add(spec, this.addr(spec.pid), this.newSlot(), stagedWasm);
     this.caps.add(key, [this.messagingCap(spec.pid), ...initialCaps]);
     this.opts.onPersistNeeded();
   }
@@ -264,7 +218,7 @@ export class Kernel {
     }
     // killed, or the node stopping, meanwhile (a stopping node has terminated the slot: starting
     // it would post closed ports and take a worker from a stopped pool)
-    if (this.processes.get(rec.key) !== rec || rec.running || this.stopping) return false;
+    if (!this.processes.current(rec) || rec.running || this.stopping) return false;
     this.startInstance(rec, prepared);
     return true;
   }
@@ -298,8 +252,7 @@ export class Kernel {
   }
 
   private remove(rec: ProcessRecord, revoke: boolean): void {
-    if (this.processes.get(rec.key) !== rec) return;
-    this.processes.delete(rec.key);
+    if (!this.processes.delete(rec)) return;
     rec.running = false;
     rec.stagedWasm = undefined;
     void rec.slot.terminate();
@@ -409,7 +362,7 @@ export class Kernel {
         rec.slot = this.newSlot(); // queued messages of the old instance are lost
         rec.restarts++;
         const restart = (): void => {
-          if (this.processes.get(rec.key) !== rec || this.stopping) return;
+          if (!this.processes.current(rec) || this.stopping) return;
           rec.backoff.started(Date.now());
           void this.run(rec.pid);
         };
