@@ -104,11 +104,24 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
       const setup = await rustStore('setup', 30);
       if (setup !== 'store setup ok') throw new Error(`the Rust store process: ${setup}`);
     }
+    /**
+     * The Rust process's await counters (kernel.awaitStatsOf): how many of its awaits were
+     * answered while it spun, how many parked, and the kernel's polls for its next send — whether
+     * the serial-await spin (docs/performance.md §17, §24) ran in this minute at all.
+     */
+    const RS_PID = `rs:storage-bench-rs:bench.os`;
+    const awaitStats = () => node!.kernel.awaitStatsOf(RS_PID) ?? { spun: 0, parked: 0, pollHits: 0, pollMisses: 0, pollsDeclined: 0 };
+    const awaitsBySize = new Map<number, { spun: number; parked: number; pollHits: number; pollMisses: number; pollsDeclined: number }>();
     /** n Write+Read pairs in the Rust process: ms from the command to its report */
     const rustLoop = async (size: number, n: number): Promise<number> => {
       const t0 = performance.now();
+      const before = awaitStats();
       const report = await rustStore(`vfs ${size} ${n}`, 600);
       const ms = performance.now() - t0;
+      const after = awaitStats();
+      const sum = awaitsBySize.get(size) ?? { spun: 0, parked: 0, pollHits: 0, pollMisses: 0, pollsDeclined: 0 };
+      for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += after[k] - before[k];
+      awaitsBySize.set(size, sum);
       if (report !== `store done vfs ${n} 0 ${size * n}`) throw new Error(`the Rust store process: ${report} (expected ${n} pairs, no errors, ${size * n} bytes read back)`);
       return ms;
     };
@@ -216,6 +229,12 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
       c.log(`${S}: ${label}: host ${r.host.map((x) => x.toFixed(0)).join(', ')} pairs/s; raw ${r.raw.map((x) => x.toFixed(0)).join(', ')} pairs/s`);
       if (rr) c.log(`${S}: ${label}: Rust ${rr.host.map((x) => x.toFixed(0)).join(', ')} pairs/s; raw ${rr.raw.map((x) => x.toFixed(0)).join(', ')} pairs/s (${rustN} pairs per run)`);
       if (fr) c.log(`${S}: ${label}: bare worker relay ${fr.host.map((x) => x.toFixed(0)).join(', ')} pairs/s`);
+      const aw = awaitsBySize.get(size);
+      if (rr && aw) {
+        const text = `${label}: the Rust process's awaits ${aw.spun} answered while spinning, ${aw.parked} parked; the kernel's polls for its next send ${aw.pollHits} caught, ${aw.pollMisses} ran out, ${aw.pollsDeclined} not started (no spare core or backing off)`;
+        c.log(`${S}: ${text}`);
+        c.notes.push(`${S}: ${text}.`);
+      }
       c.log(`${S}: ${label}: driver ${dr.host.map((x) => x.toFixed(0)).join(', ')} pairs/s; raw ${dr.raw.map((x) => x.toFixed(0)).join(', ')} pairs/s`);
     }
     c.notes.push(

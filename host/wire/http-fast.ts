@@ -87,17 +87,32 @@ export function fastHttpResponse(b: Uint8Array): { status: number; headers: Arra
 }
 
 const WS_TYPES = ['Text', 'Binary', 'Ping', 'Pong', 'Close'] as const;
+/** each type's name as it ends the body: `Binary"}}` */
+const WS_TYPE_TAILS = WS_TYPES.map((t) => ascii(`${t}"}}`));
 
-/** `WebSocketPush { channel_id, message_type }` in compact form, or undefined. */
+/**
+ * `WebSocketPush { channel_id, message_type }` in compact form, or undefined. One per frame a
+ * process pushes: the digits and the type's name are compared in place (no strings, no arrays).
+ */
 export function fastWsPush(b: Uint8Array): { channelId: number; messageType: (typeof WS_TYPES)[number] } | undefined {
   if (!startsAt(b, 0, PUSH)) return undefined;
-  const id = uintAt(b, PUSH.length, 10);
-  if (!id || id[0] > 0xffffffff) return undefined;
-  const at = id[1];
-  if (!startsAt(b, at, MESSAGE_TYPE)) return undefined;
-  const s = plainStringAt(b, at + MESSAGE_TYPE.length - 1);
-  if (!s) return undefined;
-  const t = WS_TYPES.find((x) => x === s[0]);
-  if (t === undefined || b[s[1]] !== C.RBRACE || b[s[1] + 1] !== C.RBRACE || s[1] + 2 !== b.length) return undefined;
-  return { channelId: id[0], messageType: t };
+  // the channel id: 1 to 10 digits, no leading zero, at most u32::MAX
+  const first = PUSH.length;
+  let i = first;
+  let id = 0;
+  for (; i < b.length && i - first < 11; i++) {
+    const c = b[i]!;
+    if (c < C.ZERO || c > C.NINE) break;
+    id = id * 10 + (c - C.ZERO);
+  }
+  const digits = i - first;
+  if (digits === 0 || digits > 10 || (digits > 1 && b[first] === C.ZERO) || id > 0xffffffff) return undefined;
+  if (!startsAt(b, i, MESSAGE_TYPE)) return undefined;
+  const at = i + MESSAGE_TYPE.length;
+  const n = b.length - at;
+  for (let t = 0; t < WS_TYPE_TAILS.length; t++) {
+    const tail = WS_TYPE_TAILS[t]!;
+    if (tail.length === n && startsAt(b, at, tail)) return { channelId: id, messageType: WS_TYPES[t]! };
+  }
+  return undefined;
 }

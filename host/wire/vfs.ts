@@ -169,11 +169,17 @@ export type VfsResponse =
 
 const enc = new TextEncoder();
 
+const OK_BODY = enc.encode('"Ok"');
+const READ_BODY = enc.encode('"Read"');
+
 export function responseBody(r: VfsResponse, gen: Generation): Uint8Array {
   switch (r.tag) {
+    // the two answers of every Write and Read: copied from constants (a reply's body belongs to
+    // its receiver, so each gets its own bytes), not stringified and encoded per reply
     case 'Ok':
+      return OK_BODY.slice();
     case 'Read':
-      return enc.encode(q(r.tag));
+      return READ_BODY.slice();
     case 'SeekFrom':
       return enc.encode(gen === 0 ? `{"SeekFrom":${r.offset}}` : `{"SeekFrom":{"new_offset":${r.offset}}}`);
     case 'ReadDir':

@@ -29,6 +29,9 @@ export const DEFAULT_MAX_BINDINGS_PER_PROCESS = 10_000;
 
 const lossy = new TextDecoder('utf-8', { fatal: false });
 
+/** v1 refuses bindings from process ids that are not Kimap-safe (asked only by the bind actions) */
+const unsafeSource = (gen: Generation, src: ProcessId): boolean => gen === 1 && !isKimapSafe(src);
+
 export class ActionHandler {
   /** processes told about the binding limit already */
   private readonly warnedLimit = new Set<string>();
@@ -89,11 +92,14 @@ export class ActionHandler {
   private perform(km: KernelMessage, gen: Generation, a: HttpServerAction): ServerError | 'no-ok' | undefined {
     const src: ProcessId = km.source.process;
     const blob = km.lazyLoadBlob;
-    // v1 refuses bindings from process ids that are not Kimap-safe
-    const unsafe = gen === 1 && !isKimapSafe(src);
     switch (a.tag) {
+      // first: one per frame a process pushes
+      case 'WebSocketPush': {
+        const e = this.d.ws.push(src, a.channelId, a.messageType, blob);
+        return e === undefined ? undefined : { kind: e };
+      }
       case 'Bind': {
-        if (unsafe) return { kind: 'invalid-source' };
+        if (unsafeSource(gen, src)) return { kind: 'invalid-source' };
         const path = formatPathWithProcess(src, a.path);
         this.d.print(3, `http-server: binding ${path}, ${a.authenticated ? 'authenticated' : 'unauthenticated'}, ${a.localOnly ? 'local only' : 'open'}, ${a.cache ? 'cached' : 'dynamic'}`);
         if (a.cache && !blob) return { kind: 'no-blob' };
@@ -108,7 +114,7 @@ export class ActionHandler {
         return undefined;
       }
       case 'SecureBind': {
-        if (unsafe) return { kind: 'invalid-source' };
+        if (unsafeSource(gen, src)) return { kind: 'invalid-source' };
         const path = formatPathWithProcess(src, a.path);
         const subdomain = secureSubdomain(src);
         this.d.print(3, `http-server: binding subdomain ${subdomain} with path ${path}, ${a.cache ? 'cached' : 'dynamic'}`);
@@ -136,7 +142,7 @@ export class ActionHandler {
         return undefined;
       }
       case 'WebSocketBind':
-        if (unsafe) return { kind: 'invalid-source' };
+        if (unsafeSource(gen, src)) return { kind: 'invalid-source' };
         this.d.bindings.ws.add(formatPathWithProcess(src, a.path), {
           app: src,
           secureSubdomain: undefined,
@@ -145,7 +151,7 @@ export class ActionHandler {
         }, pidStr(src));
         return undefined;
       case 'WebSocketSecureBind':
-        if (unsafe) return { kind: 'invalid-source' };
+        if (unsafeSource(gen, src)) return { kind: 'invalid-source' };
         this.d.bindings.ws.add(formatPathWithProcess(src, a.path), {
           app: src,
           secureSubdomain: secureSubdomain(src),
@@ -163,10 +169,6 @@ export class ActionHandler {
         return undefined;
       case 'WebSocketOpen':
         return { kind: 'open-not-valid' };
-      case 'WebSocketPush': {
-        const e = this.d.ws.push(src, a.channelId, a.messageType, blob);
-        return e === undefined ? undefined : { kind: e };
-      }
       case 'WebSocketExtPushOutgoing': {
         const e = this.d.ws.push(src, a.channelId, a.messageType, blob, { id: km.id, desiredReplyType: a.desiredReplyType });
         return e === undefined ? 'no-ok' : { kind: e };

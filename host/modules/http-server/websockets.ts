@@ -4,12 +4,15 @@
 // (msgpack) envelopes both ways. A socket on `/` with no binding there is the docs' WebSocket
 // API: its first frame (WsRegister) names the process it becomes a channel of (ws-register.ts).
 
+import { isUtf8 } from 'node:buffer';
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { LazyLoadBlob, Message, ProcessId } from '../../types.js';
-import { pidStr } from '../../kernel/address.js';
+import type { Capability, LazyLoadBlob, Message, ProcessId } from '../../types.js';
+import { pidStr, samePid } from '../../kernel/address.js';
+import { handOver } from '../../kernel/blob-handover.js';
+import { OOB_MIN_BYTES } from '../../process/message-codec.js';
 import type { ModuleContext } from '../../kernel/module.js';
 import { wsCloseBody, wsOpenBody, wsPushBody, type MessageType, type ServerErrorKind, type WsMessageType } from '../../wire/http-server.js';
 import { decodeExtFrame, encodeExtPushData } from '../../wire/msgpack.js';
@@ -18,15 +21,18 @@ import { normalizePath, type Bindings } from './routes.js';
 import { hasDuplicateHost, hostnameOf, isLoopbackPeer, serializeHeaders, splitTarget } from './request-info.js';
 import { awaitRegister } from './ws-register.js';
 import { closeHard, watchUnfinished } from './ws-limits.js';
+import { PushCoalescer, type PushMarks } from './ws-coalesce.js';
 
 /** v1's limit on concurrent server-side sockets; further upgrades fall through to HTTP */
 export const MAX_WS_CONNECTIONS = 128;
 
-interface Channel {
+interface Channel extends PushMarks {
   id: number;
   owner: ProcessId;
   ownerKey: string;
   ws: WebSocket;
+  /** the client's socket (the coalescer corks it) */
+  socket: Duplex;
   extension: boolean;
   /** false once the process closed it (the socket may still be finishing) */
   pushable: boolean;
@@ -61,11 +67,30 @@ export interface WsServerOptions {
 const toBuffer = (data: RawData): Buffer =>
   Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 
+/** what every frame's push carries: no capabilities (shared, never changed: the codec and the kernel only read it) */
+const NO_CAPS = Object.freeze([]) as unknown as Capability[];
+/** ws's send options, one object for every frame (ws copies them) */
+const AS_BINARY = { binary: true } as const;
+const AS_TEXT = { binary: false } as const;
+
+/**
+ * A frame's payload that fills an ArrayBuffer of its own (ws concatenates a message that spanned
+ * several reads into a fresh one) and is big enough to travel beside the delivery batch: nothing
+ * here keeps it, so the kernel may transfer it to the process's worker instead of copying it
+ * twice (into the batch, then into the ring or port). Smaller ones are copied into the ring.
+ */
+function handOverIfOwned(payload: Buffer): Uint8Array {
+  if (payload.byteLength >= OOB_MIN_BYTES && payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength) handOver(payload);
+  return payload;
+}
+
 export class WsServer {
   private readonly wss: WebSocketServer;
   private readonly channels = new Map<number, Channel>();
   /** sockets on `/` still waiting for their WsRegister (they count against the limit) */
   private readonly registering = new Set<WebSocket>();
+  /** several pushes to one client in one run: one socket write (ws-coalesce.ts) */
+  private readonly coalescer = new PushCoalescer();
   private stopped = false;
 
   constructor(private readonly o: WsServerOptions) {
@@ -169,7 +194,19 @@ export class WsServer {
       this.o.print(1, `http-server: websocket ${id}: message not finished in time, closing`);
       closeHard(ws, 1008, 'message not finished in time');
     });
-    const ch: Channel = { id, owner: app, ownerKey: pidStr(app), ws, extension, pushable: true, messageDone: watch.messageDone, pushBodies: {} };
+    const ch: Channel = {
+      id,
+      owner: app,
+      ownerKey: pidStr(app),
+      ws,
+      socket,
+      extension,
+      pushable: true,
+      messageDone: watch.messageDone,
+      pushBodies: {},
+      lastPushRun: 0,
+      corkedRun: 0,
+    };
     this.channels.set(id, ch);
     this.o.print(2, `http-server: new websocket connection to ${ch.ownerKey} with id ${id}`);
     this.request(app, wsOpenBody(path, id));
@@ -191,27 +228,23 @@ export class WsServer {
   private send(target: ProcessId, message: Message, blob: LazyLoadBlob | undefined, id?: bigint): void {
     const ctx = this.o.ctx();
     if (!ctx || this.stopped) return;
-    ctx.send({ target: { node: ctx.node, process: target }, message, lazyLoadBlob: blob, ...(id !== undefined ? { id } : {}) });
+    ctx.send({ target: { node: ctx.node, process: target }, message, lazyLoadBlob: blob, id });
   }
 
   private request(target: ProcessId, body: Uint8Array, blob?: LazyLoadBlob, id?: bigint): void {
-    this.send(
-      target,
-      { tag: 'request', val: { inherit: false, expectsResponse: undefined, body, metadata: undefined, capabilities: [] } },
-      blob,
-      id,
-    );
+    this.send(target, { tag: 'request', val: { inherit: false, expectsResponse: undefined, body, metadata: undefined, capabilities: NO_CAPS } }, blob, id);
   }
 
   /** A frame from the client: a push to the owner, or on extension bindings maybe an envelope. */
   private frame(ch: Channel, type: WsMessageType, payload: Buffer): void {
     ch.messageDone();
-    const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.length);
     const body = (ch.pushBodies[type] ??= wsPushBody(ch.id, type));
     if (!ch.extension) {
-      this.request(ch.owner, body, { mime: undefined, bytes });
+      // the payload as ws gave it (a Buffer is a Uint8Array): no view, no copy here
+      this.request(ch.owner, body, { mime: undefined, bytes: handOverIfOwned(payload) });
       return;
     }
+    const bytes: Uint8Array = payload;
     const gen = this.o.ctx()?.generationOf(ch.owner) ?? 1;
     const d = decodeExtFrame(bytes, gen);
     switch (d.kind) {
@@ -253,15 +286,19 @@ export class WsServer {
     if ((type === 'Ping' || type === 'Pong') && bytes.length > 125) return 'ping-pong-too-long';
     const ch = this.channels.get(channelId);
     if (!ch || !ch.pushable) return 'channel-not-found';
-    if (ch.ownerKey !== pidStr(source)) return 'channel-not-owned';
+    if (!samePid(ch.owner, source)) return 'channel-not-owned';
     if (ch.ws.readyState !== WebSocket.OPEN) return 'channel-closed';
     if (ch.ws.bufferedAmount >= (this.o.sendBufferBytes ?? DEFAULT_WS_SEND_BUFFER)) return this.overflow(ch);
+    this.coalescer.beforePush(ch.socket, ch);
     switch (type) {
       case 'Text':
-        ch.ws.send(Buffer.from(bytes).toString('utf8'));
+        // the runtime sends the lossy UTF-8 text of the bytes: valid UTF-8 is that text already
+        // (sent as it is, no decode and encode again); anything else gets its replacement characters
+        if (isUtf8(bytes)) ch.ws.send(bytes, AS_TEXT);
+        else ch.ws.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
         break;
       case 'Binary':
-        ch.ws.send(bytes, { binary: true });
+        ch.ws.send(bytes, AS_BINARY);
         break;
       case 'Ping':
         ch.ws.ping(bytes);

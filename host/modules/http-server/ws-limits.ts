@@ -25,14 +25,22 @@ interface ReceiverView {
   _fragments?: unknown[];
 }
 
-/** ws Receiver states that sit inside a frame (GET_PAYLOAD_LENGTH_16 .. GET_DATA). */
-const IN_FRAME = new Set([1, 2, 3, 4]);
+/** ws Receiver states that sit inside a frame: GET_PAYLOAD_LENGTH_16 (1) .. GET_DATA (4). */
+const IN_FRAME_FIRST = 1;
+const IN_FRAME_LAST = 4;
+
+const receiverOf = (ws: WebSocket): ReceiverView | undefined => (ws as unknown as { _receiver?: ReceiverView })._receiver;
+
+/** Whether this parser holds part of a frame or of a fragmented message (checked after every read). */
+function holdsPart(r: ReceiverView | undefined): boolean {
+  if (!r) return false;
+  const state = r._state ?? 0;
+  return (state >= IN_FRAME_FIRST && state <= IN_FRAME_LAST) || (r._bufferedBytes ?? 0) > 0 || (r._fragments?.length ?? 0) > 0;
+}
 
 /** Whether the socket's parser holds part of a frame or of a fragmented message. */
 export function midMessage(ws: WebSocket): boolean {
-  const r = (ws as unknown as { _receiver?: ReceiverView })._receiver;
-  if (!r) return false;
-  return IN_FRAME.has(r._state ?? 0) || (r._bufferedBytes ?? 0) > 0 || (r._fragments?.length ?? 0) > 0;
+  return holdsPart(receiverOf(ws));
 }
 
 /** Close with `code`, and destroy the socket if the handshake is not over within the grace. */
@@ -53,9 +61,12 @@ export function watchUnfinished(
 ): { messageDone: () => void; stop: () => void } {
   let timer: NodeJS.Timeout | undefined;
   let progressed = false;
+  // ws gives a socket its receiver before the upgrade's callback (where this is called) and never
+  // replaces it: looked up once, not on every read
+  const receiver = receiverOf(ws);
   const check = (): void => {
     timer = undefined;
-    if (!midMessage(ws)) return;
+    if (!holdsPart(receiver)) return;
     if (progressed) {
       // a message finished meanwhile: what is held now is a newer one, give it its own time
       progressed = false;
@@ -66,7 +77,7 @@ export function watchUnfinished(
   };
   // added after ws's own listener, so the bytes are already parsed when this runs
   const onData = (): void => {
-    if (timer === undefined && midMessage(ws)) {
+    if (timer === undefined && holdsPart(receiver)) {
       progressed = false;
       timer = setTimeout(check, frameTimeoutMs);
     }
