@@ -104,18 +104,18 @@ describe('sqlite statement and layout memos', () => {
     const outside = new Database(join(dir, 'kv.sqlite3'));
     const k = Buffer.from('k');
     try {
-      assert.equal(kv.getBatched(k), undefined);
+      assert.equal(kv.get(k), undefined);
       kv.set(k, Buffer.from('v1'));
       assert.equal(Buffer.from((outside.prepare('SELECT value FROM kv').pluck().get() as Buffer)).toString(), 'v1');
-      assert.equal(Buffer.from(kv.getBatched(k)!).toString(), 'v1');
+      assert.equal(Buffer.from(kv.get(k)!).toString(), 'v1');
       kv.apply([{ op: 'set', key: k, value: Buffer.from('v2') }]);
-      assert.equal(Buffer.from(kv.getBatched(k)!).toString(), 'v2');
+      assert.equal(Buffer.from(kv.get(k)!).toString(), 'v2');
       kv.delete(k);
-      assert.equal(kv.getBatched(k), undefined);
+      assert.equal(kv.get(k), undefined);
       assert.equal(outside.prepare('SELECT count(*) FROM kv').pluck().get(), 0);
       await new Promise((r) => setImmediate(r));
       outside.exec("BEGIN IMMEDIATE; INSERT INTO kv (key, value) VALUES (x'6b', x'7733'); COMMIT");
-      assert.equal(Buffer.from(kv.getBatched(k)!).toString(), 'w3');
+      assert.equal(Buffer.from(kv.get(k)!).toString(), 'w3');
     } finally {
       outside.close();
       kv.close();

@@ -145,7 +145,10 @@ export class ProcessSlot {
       return;
     }
     this.batch = [d];
-    setImmediate(this.flush);
+    // a worker blocked in an await wants this at once: hand it over at the end of this task (an
+    // answer a module gives after the drain, as kv's group commit does, would otherwise wait a turn)
+    if (Atomics.load(this.counter, AWAITING) === 1) queueMicrotask(this.flush);
+    else setImmediate(this.flush);
   }
 
   private readonly flush = (): void => {

@@ -18,7 +18,13 @@ export interface DbReplies<R, E> {
   /** the module's name in the invalid-request print */
   name: string;
   parse(body: Uint8Array, gen: Generation): R;
-  perform(source: ProcessId, gen: Generation, r: R, blob: LazyLoadBlob | undefined): DbOutcome<E>;
+  /**
+   * Perform `r`: its outcome, or undefined when the outcome goes to `reply` later (kv's group
+   * commit holds a write's answer until its commit: db/group-commit.ts).
+   */
+  perform(source: ProcessId, gen: Generation, r: R, blob: LazyLoadBlob | undefined, reply: (o: DbOutcome<E>) => void): DbOutcome<E> | undefined;
+  /** every answer goes through this when given (kv: held answers keep their order) */
+  answer?: (send: () => void) => void;
   /** the printed line and the reply body of an error */
   errorLine(e: E, gen: Generation): string;
   errorBody(e: E, gen: Generation): Uint8Array;
@@ -29,32 +35,37 @@ export interface DbReplies<R, E> {
 const text = (e: unknown): string => (e as Error)?.message ?? String(e);
 
 export function answerDbRequest<R, E>(m: DbReplies<R, E>, km: KernelMessage, gen: Generation): void {
-  const fail = (e: E): void => {
-    m.ctx.print(1, m.errorLine(e, gen));
-    m.ctx.respond(km, { inherit: false, body: m.errorBody(e, gen), metadata: undefined, capabilities: [] });
+  const req = km.message.tag === 'request' ? km.message.val : undefined;
+  /** the answer, sent now (the module's own order: `m.answer`, or a later reply from perform) */
+  const send = (out: DbOutcome<E>): void => {
+    if ('error' in out) {
+      m.ctx.print(1, m.errorLine(out.error, gen));
+      m.ctx.respond(km, { inherit: false, body: m.errorBody(out.error, gen), metadata: undefined, capabilities: [] });
+      return;
+    }
+    if (req === undefined || (req.expectsResponse === undefined && km.rsvp === undefined)) return;
+    const blob: LazyLoadBlob | undefined = out.blob ? { mime: 'application/octet-stream', bytes: out.blob } : undefined;
+    m.ctx.respond(km, { inherit: false, body: out.body, metadata: req.metadata, capabilities: [] }, blob);
   };
-  if (km.message.tag !== 'request') {
+  const answer = (out: DbOutcome<E>): void => {
+    if (m.answer) m.answer(() => send(out));
+    else send(out);
+  };
+  if (req === undefined) {
     // v0 answers a Response with an error; v1 ignores it
-    if (gen === 0) fail(m.notARequest);
+    if (gen === 0) answer({ error: m.notARequest });
     return;
   }
-  const req = km.message.val;
   let r: R;
   try {
     r = m.parse(req.body, gen);
   } catch (e) {
     m.ctx.print(1, `${m.name}: got invalid request: ${text(e)}`);
-    fail(m.malformed);
+    answer({ error: m.malformed });
     return;
   }
-  const out = m.perform(km.source.process, gen, r, km.lazyLoadBlob);
-  if ('error' in out) {
-    fail(out.error);
-    return;
-  }
-  if (req.expectsResponse === undefined && km.rsvp === undefined) return;
-  const blob: LazyLoadBlob | undefined = out.blob ? { mime: 'application/octet-stream', bytes: out.blob } : undefined;
-  m.ctx.respond(km, { inherit: false, body: out.body, metadata: req.metadata, capabilities: [] }, blob);
+  const out = m.perform(km.source.process, gen, r, km.lazyLoadBlob, send);
+  if (out !== undefined) answer(out);
 }
 
 /** What an action needs before it runs: a read or write cap, the owner's package, or nothing. */

@@ -10,20 +10,25 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ReadBatch } from '../db/read-batch.js';
+import type { GroupMember } from '../db/group-commit.js';
 
 export type KvOp = { op: 'set'; key: Uint8Array; value: Uint8Array } | { op: 'delete'; key: Uint8Array };
 
-const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+// better-sqlite3 binds any Uint8Array as a blob (its view's bytes): no Buffer made per call
 
-export class KvStore {
+export class KvStore implements GroupMember {
   private readonly db: Database.Database;
-  private readonly getStmt: Database.Statement<[Buffer], Buffer>;
-  private readonly setStmt: Database.Statement<[Buffer, Buffer]>;
-  private readonly delStmt: Database.Statement<[Buffer]>;
+  private readonly getStmt: Database.Statement<[Uint8Array], Buffer>;
+  private readonly setStmt: Database.Statement<[Uint8Array, Uint8Array]>;
+  private readonly delStmt: Database.Statement<[Uint8Array]>;
   private readonly applyAll: (ops: KvOp[]) => void;
-  /** Gets that arrive together share a read transaction (db/read-batch.ts); every other call ends it first */
-  private readonly reads: ReadBatch;
+  private readonly beginStmt: Database.Statement;
+  private readonly commitStmt: Database.Statement;
+  private readonly rollbackStmt: Database.Statement;
+  /** the module's group commit (db/group-commit.ts) settles the run's transaction before the db closes */
+  beforeClose: (() => void) | undefined;
+  /** the group commit's state of the current run on this db */
+  groupRun: unknown = undefined;
 
   /** Opens (creating when absent) the db in directory `dir`. */
   constructor(dir: string) {
@@ -33,56 +38,67 @@ export class KvStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.exec('CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID');
-      this.getStmt = this.db.prepare<[Buffer], Buffer>('SELECT value FROM kv WHERE key = ?').pluck();
-      this.setStmt = this.db.prepare<[Buffer, Buffer]>('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)');
-      this.delStmt = this.db.prepare<[Buffer]>('DELETE FROM kv WHERE key = ?');
+      this.getStmt = this.db.prepare<[Uint8Array], Buffer>('SELECT value FROM kv WHERE key = ?').pluck();
+      this.setStmt = this.db.prepare<[Uint8Array, Uint8Array]>('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)');
+      this.delStmt = this.db.prepare<[Uint8Array]>('DELETE FROM kv WHERE key = ?');
+      this.beginStmt = this.db.prepare('BEGIN');
+      this.commitStmt = this.db.prepare('COMMIT');
+      this.rollbackStmt = this.db.prepare('ROLLBACK');
     } catch (e) {
       this.db.close();
       throw e;
     }
-    this.reads = new ReadBatch(this.db);
     this.applyAll = this.db.transaction((ops: KvOp[]) => {
       for (const o of ops) {
-        if (o.op === 'set') this.setStmt.run(buf(o.key), buf(o.value));
-        else this.delStmt.run(buf(o.key));
+        if (o.op === 'set') this.setStmt.run(o.key, o.value);
+        else this.delStmt.run(o.key);
       }
     });
   }
 
-  /** One Get in its own transaction: the library called directly. */
-  get(key: Uint8Array): Uint8Array | undefined {
-    return this.getStmt.get(buf(key));
-  }
+  // get / set / delete run in the transaction open on the connection (the module's group:
+  // db/group-commit.ts), else each in its own (autocommit: the library called directly)
 
-  /** The module's Get: inside the read transaction of the Gets that arrived with it. */
-  getBatched(key: Uint8Array): Uint8Array | undefined {
-    return this.reads.read(() => this.getStmt.get(buf(key)));
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.getStmt.get(key);
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    this.reads.end();
-    this.setStmt.run(buf(key), buf(value));
+    this.setStmt.run(key, value);
   }
 
   delete(key: Uint8Array): void {
-    this.reads.end();
-    this.delStmt.run(buf(key));
+    this.delStmt.run(key);
+  }
+
+  get inTransaction(): boolean {
+    return this.db.open && this.db.inTransaction;
+  }
+
+  begin(): void {
+    this.beginStmt.run();
+  }
+
+  commit(): void {
+    this.commitStmt.run();
+  }
+
+  rollback(): void {
+    this.rollbackStmt.run();
   }
 
   /** All of `ops` in one SQLite transaction: all applied, or none. */
   apply(ops: KvOp[]): void {
-    this.reads.end();
     this.applyAll(ops);
   }
 
   /** v0 Backup: fold the WAL into the db file. */
   checkpoint(): void {
-    this.reads.end();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   close(): void {
-    this.reads.end();
+    this.beforeClose?.();
     if (this.db.open) this.db.close();
   }
 }
