@@ -225,7 +225,7 @@ export class ProcessSlot {
         else {
           const t = (m as WorkerToKernel).t;
           // the start is over at its first print, wait or end: the pool's next boot may go
-          if (t === 'print' || t === 'ended' || t === 'booted') this.ticket?.settled();
+          if (t === 'print' || t === 'ended' || t === 'booted') this.startOver();
           if (t !== 'booted') onMessage(m as WorkerToKernel);
         }
       }
@@ -248,11 +248,20 @@ export class ProcessSlot {
     });
     w.on('error', (e) => onGone(outOfMemory(e) ? heapLimitText(this.pool.limits.maxMemoryBytes) : `worker error: ${e.message}`));
     w.on('exit', (code) => {
-      this.ticket?.settled();
+      this.startOver();
       releaseSpinSeat(SPIN_CELLS, this.spinId);
       onGone(`worker exited with code ${code}`);
     });
     w.postMessage(data, [this.inbox.port2, this.replies.port2, this.outbox.port2]);
+  }
+
+  /**
+   * This instance's start is over: tell the pool once. A later print must not settle the
+   * refill another start is waiting on.
+   */
+  private startOver(): void {
+    this.ticket?.settled();
+    this.ticket = undefined;
   }
 
   /** The core modules, compiled after the start was posted (WorkerInit `coreModules`). */
@@ -271,7 +280,7 @@ export class ProcessSlot {
   async terminate(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    this.ticket?.settled(); // a start cut short is over too
+    this.startOver(); // a start cut short is over too
     this.inbox.port1.close();
     this.replies.port1.close();
     this.outbox.port1.close();

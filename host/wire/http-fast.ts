@@ -6,30 +6,25 @@
 // else — whitespace, escapes, non-ASCII, other field orders, duplicate keys — so the strict
 // serde_json reader (http-server.ts) still decides every other case, with the same result.
 
+import { ascii, lit, plainString } from './fast-scan.js';
 import { StringCache } from './string-cache.js';
 
 const enum C {
-  QUOTE = 0x22,
   COMMA = 0x2c,
   COLON = 0x3a,
   LBRACE = 0x7b,
   RBRACE = 0x7d,
-  BACKSLASH = 0x5c,
   ZERO = 0x30,
   NINE = 0x39,
 }
 
-const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const STATUS = ascii('{"status":');
 const HEADERS = ascii(',"headers":{');
 const PUSH = ascii('{"WebSocketPush":{"channel_id":');
 const MESSAGE_TYPE = ascii(',"message_type":"');
 
-function startsAt(b: Uint8Array, at: number, lit: Uint8Array): boolean {
-  if (at + lit.length > b.length) return false;
-  for (let i = 0; i < lit.length; i++) if (b[at + i] !== lit[i]) return false;
-  return true;
-}
+/** Whether `b` holds `word` at `at` (fast-scan.ts's `lit`). */
+const startsAt = (b: Uint8Array, at: number, word: Uint8Array): boolean => lit(b, at, word) >= 0;
 
 /** Digits at `at` (no sign, no leading zero unless alone): [value, end] or undefined. */
 function uintAt(b: Uint8Array, at: number, maxDigits: number): [number, number] | undefined {
@@ -43,15 +38,8 @@ function uintAt(b: Uint8Array, at: number, maxDigits: number): [number, number] 
 
 /** A JSON string of printable ASCII without escapes at `at` (on its opening quote): [text, end]. */
 function plainStringAt(b: Uint8Array, at: number): [string, number] | undefined {
-  if (b[at] !== C.QUOTE) return undefined;
-  let i = at + 1;
-  for (; i < b.length; i++) {
-    const c = b[i]!;
-    if (c === C.QUOTE) break;
-    if (c < 0x20 || c > 0x7e || c === C.BACKSLASH) return undefined;
-  }
-  if (i >= b.length) return undefined;
-  return [recent.text(b, at + 1, i), i + 1];
+  const end = plainString(b, at);
+  return end < 0 ? undefined : [recent.text(b, at + 1, end - 1), end];
 }
 
 /** A process names the same headers and values on every response: read through a cache. */
@@ -92,27 +80,19 @@ const WS_TYPE_TAILS = WS_TYPES.map((t) => ascii(`${t}"}}`));
 
 /**
  * `WebSocketPush { channel_id, message_type }` in compact form, or undefined. One per frame a
- * process pushes: the digits and the type's name are compared in place (no strings, no arrays).
+ * process pushes: the type's name is compared in place as bytes (no string is made).
  */
 export function fastWsPush(b: Uint8Array): { channelId: number; messageType: (typeof WS_TYPES)[number] } | undefined {
   if (!startsAt(b, 0, PUSH)) return undefined;
-  // the channel id: 1 to 10 digits, no leading zero, at most u32::MAX
-  const first = PUSH.length;
-  let i = first;
-  let id = 0;
-  for (; i < b.length && i - first < 11; i++) {
-    const c = b[i]!;
-    if (c < C.ZERO || c > C.NINE) break;
-    id = id * 10 + (c - C.ZERO);
-  }
-  const digits = i - first;
-  if (digits === 0 || digits > 10 || (digits > 1 && b[first] === C.ZERO) || id > 0xffffffff) return undefined;
+  const id = uintAt(b, PUSH.length, 10);
+  if (!id || id[0] > 0xffffffff) return undefined;
+  const i = id[1];
   if (!startsAt(b, i, MESSAGE_TYPE)) return undefined;
   const at = i + MESSAGE_TYPE.length;
   const n = b.length - at;
   for (let t = 0; t < WS_TYPE_TAILS.length; t++) {
     const tail = WS_TYPE_TAILS[t]!;
-    if (tail.length === n && startsAt(b, at, tail)) return { channelId: id, messageType: WS_TYPES[t]! };
+    if (tail.length === n && startsAt(b, at, tail)) return { channelId: id[0], messageType: WS_TYPES[t]! };
   }
   return undefined;
 }
