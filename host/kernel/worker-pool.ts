@@ -43,6 +43,13 @@ function setWorkerHeapFlags(): void {
   if (heapFlagsSet) return;
   heapFlagsSet = true;
   try {
+    // --expose-gc gives `gc` to every context created after it is set: the workers' (a spare
+    // collects its boot garbage while it waits, process/worker-main.ts), not this thread's
+    setFlagsFromString('--expose-gc');
+  } catch {
+    // spares then keep their boot garbage until V8 collects it
+  }
+  try {
     setFlagsFromString(`--min-semi-space-size=${WORKER_MIN_SEMI_SPACE_MB}`);
   } catch {
     // workers then start with V8's default semi-space

@@ -49,7 +49,7 @@ async function run(init: WorkerInit, compiled: Promise<Record<string, WebAssembl
   const gauge = new MemoryGauge(init.signal, memories);
   gauge.report();
   // the glue's code cache (written by the first start of a component) waits for the first
-  // receive or park, so it covers init's code too. No GC here: the boot's garbage sits in the
+  // receive or park, so it covers init's code too. No GC here: the start's garbage sits in the
   // new space it was allocated in (kernel/worker-pool.ts, WORKER_MIN_SEMI_SPACE_MB), and a full
   // GC would only move the survivors into fresh old-space pages (docs/performance.md §29)
   let booting = true;
@@ -95,9 +95,34 @@ function withFirstReceive(std: Record<string, (...args: never[]) => unknown>, fi
   };
 }
 
+/**
+ * How long a booted worker waits for its process before it takes itself for a spare. A start
+ * posts its WorkerInit right after `new Worker()` (kernel/worker-pool.ts `take`), so a worker
+ * booted for a start finds it queued at its first turn; only a spare waits longer.
+ */
+const SPARE_AFTER_MS = 20;
+
+/**
+ * A spare's one full GC while it waits: its boot garbage (a few MiB, in 4 MiB semi-spaces,
+ * kernel/worker-pool.ts) would otherwise fill the new space, and the process started on it would
+ * pay a scavenge and fresh pages on its start path (measured: Rust warm start +10 ms). A worker
+ * booted for a waiting start skips it: there the GC is CPU a storm of starts does not have
+ * (docs/performance.md §29). `gc` is a global here because the pool set --expose-gc before
+ * starting workers.
+ */
+function collectSpareGarbage(): void {
+  const { gc } = globalThis as { gc?: () => void };
+  if (typeof gc === 'function') gc();
+}
+
 // Booted ahead of need (see kernel/worker-pool.ts): wait for a process.
 // The core modules come with it, or in the next message when they were still compiling.
+let waiting = true;
+setTimeout(() => {
+  if (waiting) collectSpareGarbage();
+}, SPARE_AFTER_MS).unref();
 parentPort!.once('message', (init: WorkerInit) => {
+  waiting = false;
   const compiled =
     init.coreModules !== undefined
       ? Promise.resolve(init.coreModules)
