@@ -14,6 +14,12 @@ export const BUILD = join(COMPONENTS, 'build');
 /** results are written next to the sources (bench/), not next to the compiled files */
 export const RESULTS_DIR = join(ROOT, 'bench');
 
+/** `x` rounded into [lo, hi]: a run's size from a calibration rate. */
+export const clamp = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, Math.round(x)));
+
+/** Thrown when BENCH_BUDGET is spent: the remaining runs are skipped. */
+export class BudgetExhausted extends Error {}
+
 export const built = (name: string): string => join(BUILD, `${name}.wasm`);
 export const hasBuilt = (name: string): boolean => existsSync(built(name));
 

@@ -16,14 +16,16 @@
 
 import autocannon from 'autocannon';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILD, Child, RESULTS_DIR, cpuPercent, fmt, hasBuilt, median, percentile, selfCpu } from './common.js';
+import { BudgetExhausted, BUILD, Child, RESULTS_DIR, clamp, cpuPercent, fmt, hasBuilt, median, percentile, selfCpu } from './common.js';
 import { machine, machineLine, markdown, svgChart, textTable, type Row, type Target } from './report.js';
 import { wsLoad } from './ws-load.js';
 import type { GcPauses } from './gc-pauses.js';
 import { sectionStorageDb } from './storage-db.js';
 import { sectionStorageVfs } from './storage-vfs.js';
+import { sectionStart } from './process-start.js';
+import { sectionMessaging } from './messaging.js';
 
 const envNum = (k: string, d: number): number => {
   const v = Number(process.env[k]);
@@ -41,7 +43,6 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim
 
 const startedAt = performance.now();
 const deadline = startedAt + BUDGET_S * 1000;
-class BudgetExhausted extends Error {}
 function checkBudget(): void {
   if (performance.now() > deadline) throw new BudgetExhausted(`time budget of ${BUDGET_S} s exhausted`);
 }
@@ -358,6 +359,9 @@ function rustEcho(): string | undefined {
   return undefined;
 }
 
+/** Set when section 3's Rust echo fails to start; section 5's Rust rows are then skipped with it. */
+let rustBroken: string | undefined;
+
 /** components/build/rust-store-v1.wasm if built: the Rust storage client of sections 6 and 7 */
 function rustStore(): string | undefined {
   return hasBuilt('rust-store-v1') ? join(BUILD, 'rust-store-v1.wasm') : undefined;
@@ -369,145 +373,6 @@ function rustEchoV0(): string | undefined {
   return hasBuilt('rust-echo-v0') ? join(BUILD, 'rust-echo-v0.wasm') : undefined;
 }
 
-const clamp = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, Math.round(x)));
-
-async function sectionMessaging(): Promise<void> {
-  const S = '3. Local messaging';
-  const WINDOW = 64;
-  const rust = rustEcho();
-  const rr = row(S, `request/response, expects-response, ${WINDOW} in flight, JS probe pair`, 'msgs/s', 'higher', { chart: 'local req/resp, JS pair' });
-  const ff = row(S, 'fire-and-forget', 'msgs/s', 'higher', { chart: 'local fire-and-forget' });
-  const rrPair = rust
-    ? row(S, `request/response, expects-response, ${WINDOW} in flight, Rust pair`, 'msgs/s', 'higher', { chart: 'local req/resp, Rust pair', target: { kind: 'abs-min', value: 200000 } })
-    : undefined;
-  // the floor of the design beside the target row: its host column is the relay, its raw column the raw pair
-  const rrRing = row(S, `request/response, ${WINDOW} in flight, two bare workers relaying flat messages through the main thread over the host's rings (the floor of the design)`, 'msgs/s', 'higher');
-  const ffPair = rust ? row(S, 'fire-and-forget, Rust pair', 'msgs/s', 'higher', { chart: 'local fire-and-forget, Rust pair' }) : undefined;
-  const rrRust = rust
-    ? row(S, `request/response, in-host driver → Rust echo, ${WINDOW} in flight`, 'msgs/s', 'higher', { chart: 'local req/resp, driver → Rust echo', target: { kind: 'abs-min', value: 200000 } })
-    : undefined;
-  const rs = [...(rrPair ? [rrPair] : []), rrRing, ...(ffPair ? [ffPair] : []), rr, ff, ...(rrRust ? [rrRust] : [])];
-  if (!rust) notes.push(`${S}: Rust echo component not available (components/build/rust-echo-v{0,1}.wasm not built${existsSync(join(BUILD, '..', 'rust')) ? '' : '; there is no components/rust/'}): JS probe only`);
-  let host: Child | undefined;
-  let raw: Child | undefined;
-  try {
-    log(`${S}: starting the host (probe-v1 pair${rust ? ' + Rust echo' : ''}) and the raw worker_threads pair`);
-    host = await child('host-msg', { home: sharedHome, ...(rust ? { rustWasm: rust } : {}) });
-    raw = await child('raw-msg');
-    if (rrRust && host.info.rust !== true) rrRust.unavailable = rrPair!.unavailable = ffPair!.unavailable = rustBroken = String(host.info.rustError ?? 'the Rust echo did not start');
-    notes.push(
-      `${S}: host = probe \`a\` runs the probe's \`flood\` op against probe \`b\` (\`autoRespond\`, quiet), 1-byte bodies; ` +
-        'request/response keeps 64 requests with expects-response in flight and takes each response through receive; ' +
-        "fire-and-forget is timed until b has taken every message (a command to b queued behind them). The raw baseline is two Node worker_threads " +
-        'doing the same ping-pong over a MessagePort (structured-clone posts, event-driven). The load generator is a process/worker of the pair itself.' +
-        (rrPair
-          ? ' The Rust pair: Rust echo `rf` runs its `flood` command against Rust echo `r` (components/rust; both process-v1, no JS inside), timed from the driver\'s command to rf\'s `flood done` report; its fire-and-forget case sends without expects-response and is timed until r answers a request the driver queues behind the flood.'
-          : '') +
-        (rrRust
-          ? ' The Rust echo case has no JS component in the path: the sender is the node\'s in-host test driver (a module on the main thread, one promise and timer per request), ' +
-            'the responder the Rust echo (components/rust, echoes each body); its raw baseline is the same worker pair.'
-          : ''),
-    );
-    notes.push(
-      `${S}: the "floor of the design" row: two bare worker threads doing the request/response of the Rust pair (64 in flight, one send per message) through the main thread with the host's own machinery and nothing else ` +
-        '(bench/ring-relay.ts): the shared-memory rings of host/process/ring.ts both ways, the doorbell post that makes the main thread drain a worker\'s out-ring, the deliveries of one event-loop turn flushed as one ring entry with one wake-up, ' +
-        'the workers parked in Atomics.wait between batches as a process worker is; each message a flat 16-byte record (no component, no codec, no routing, capabilities, timers or mailbox). ' +
-        'Its host column is that relay, its raw column the MessagePort pair in the same round: what the Rust pair spends above it is the host\'s per-message work, not the design.',
-    );
-    type Run = { ms: number; errors: number };
-    /** onRaw: the case's host column runs in the raw child (the relaying floor) */
-    type Case = { r: Row; cmd: string; rawCmd?: string; onRaw?: boolean; extra: Record<string, unknown>; n: { host: number; raw: number }; sizes: { host: number[]; raw: number[] } };
-    const sizes = () => ({ host: [] as number[], raw: [] as number[] });
-    const cases: Case[] = [
-      ...(rrPair && !rrPair.unavailable ? [{ r: rrPair, cmd: 'rr-rust-pair', rawCmd: 'rr', extra: { window: WINDOW }, n: { host: 0, raw: 0 }, sizes: sizes() }] : []),
-      { r: rrRing, cmd: 'rr-ring', rawCmd: 'rr', onRaw: true, extra: { window: WINDOW }, n: { host: 0, raw: 0 }, sizes: sizes() },
-      ...(ffPair && !ffPair.unavailable ? [{ r: ffPair, cmd: 'ff-rust-pair', rawCmd: 'ff', extra: { window: 0 }, n: { host: 0, raw: 0 }, sizes: sizes() }] : []),
-      { r: rr, cmd: 'rr', extra: { window: WINDOW }, n: { host: 0, raw: 0 }, sizes: sizes() },
-      { r: ff, cmd: 'ff', extra: { window: 0 }, n: { host: 0, raw: 0 }, sizes: sizes() },
-      ...(rrRust && !rrRust.unavailable ? [{ r: rrRust, cmd: 'rr-driver', rawCmd: 'rr', extra: { window: WINDOW, target: 'rust' }, n: { host: 0, raw: 0 }, sizes: sizes() }] : []),
-    ];
-    // calibration (also the warm-up): size each run to about RUN_S seconds
-    for (const c of cases) {
-      checkBudget();
-      // warm-up (JIT of the host paths): a short run, then one of about half a run's length
-      const hostSide = c.onRaw ? raw : host;
-      const w = await hostSide.call<Run>(c.cmd, { ...c.extra, n: 2000, timeoutS: 60 }, 70000);
-      const wn = clamp((2000 / w.ms) * 1000 * RUN_S * 0.5, 500, 200000);
-      const h = await hostSide.call<Run>(c.cmd, { ...c.extra, n: wn, timeoutS: 60 }, 70000);
-      c.n.host = clamp((wn / h.ms) * 1000 * RUN_S, 500, 400000);
-      await raw.call<Run>(c.rawCmd ?? c.cmd, { ...c.extra, n: 20000 }, 70000); // JIT warm-up
-      const r = await raw.call<Run>(c.rawCmd ?? c.cmd, { ...c.extra, n: 20000 }, 70000);
-      c.n.raw = clamp((20000 / r.ms) * 1000 * RUN_S, 20000, 4000000);
-    }
-    const errs: string[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const c of cases) {
-        checkBudget();
-        const one = (side: 'host' | 'raw') => async () => {
-          const n = c.n[side];
-          const cmd = side === 'raw' ? (c.rawCmd ?? c.cmd) : c.cmd;
-          const res = await (side === 'host' && !c.onRaw ? host! : raw!).call<Run>(cmd, { ...c.extra, n, timeoutS: 120 }, 130000);
-          if (res.errors) errs.push(`${side} ${c.r.name}: ${res.errors} of ${n} failed`);
-          const rate = (n / res.ms) * 1000;
-          c.r[side].push(rate);
-          // the next run is sized from this one, so a rate that drifts keeps each run near RUN_S
-          c.n[side] = side === 'host' ? clamp(rate * RUN_S, 500, 400000) : clamp(rate * RUN_S, 20000, 4000000);
-          c.sizes[side].push(n);
-        };
-        await alternate(round, one('host'), one('raw'));
-      }
-      log(`${S}: round ${round + 1}/${ROUNDS} done`);
-    }
-    notes.push(
-      `${S}: messages per run (each run sized from the one before to take about ${RUN_S} s): ` +
-        cases.map((c) => `${c.r.name}: host ${c.sizes.host.join(', ')}; raw ${c.sizes.raw.join(', ')}`).join(' | '),
-    );
-    if (errs.length) notes.push(`${S}: errors: ${errs.join('; ')}`);
-    await stop(host, raw);
-    host = raw = undefined;
-    await componentAlone(S, rrRust && !rrRust.unavailable ? rust : undefined);
-  } catch (e) {
-    settle(S, rs, e);
-  } finally {
-    await stop(host, raw);
-  }
-}
-
-/** The JS probe's own ceiling: the component alone, imports that do nothing (bench/alone.ts). */
-async function componentAlone(S: string, rust: string | undefined): Promise<void> {
-  const N = 3000;
-  const rustArgs = rust ? { wasm: rust, generation: rust.includes('-v0') ? 0 : 1 } : {};
-  const modes: Array<[string, string, Record<string, unknown>]> = [
-    ['answer', 'the probe answering requests (receive + send-response)', { tmp: true }],
-    ['flood-rr', "the probe's flood request/response (send-request with expects-response + receive)", { tmp: true }],
-    ['take', 'the probe taking requests without expects-response (receive only)', { tmp: true }],
-    ...(rust
-      ? ([
-          ['echo', 'the Rust echo answering requests, with a TEMP_DIR preopen as the host gives', { ...rustArgs, tmp: true }],
-          ['echo', 'the same without TEMP_DIR', { ...rustArgs, tmp: false }],
-        ] as Array<[string, string, Record<string, unknown>]>)
-      : []),
-  ];
-  const parts: string[] = [];
-  for (const [mode, what, extra] of modes) {
-    checkBudget();
-    const c = await child('alone');
-    try {
-      const rates = await c.call<number[]>('run', { home: sharedHome, mode, n: N, rounds: ROUNDS, ...extra }, 90000);
-      parts.push(`${what}: ${rates.map((x) => fmt(x)).join(' → ')} msgs/s`);
-    } catch (e) {
-      parts.push(`${what}: failed (${e instanceof Error ? e.message : String(e)})`);
-    } finally {
-      await stop(c);
-    }
-  }
-  notes.push(
-    `${S}: the components alone — transpiled by the host's loader, instantiated in one thread with WASI (TEMP_DIR preopened unless said) and a stand-in ` +
-      '`kinode:process/standard` whose imports do nothing (no kernel, no worker, no ports; bench/alone.ts), ' +
-      `${ROUNDS} consecutive rounds of ${N} messages on one instance: ${parts.join('; ')}. ` +
-      'This is the ceiling the component itself puts on the host figures that go through it.',
-  );
-}
 
 // ================================================================ 4. Outbound HTTP
 
@@ -572,174 +437,6 @@ async function sectionOutbound(): Promise<void> {
   }
 }
 
-// ================================================================ 5. Process start and memory
-
-/** Set at the first failure of the Rust echo; later Rust measurements are skipped with it. */
-let rustBroken: string | undefined;
-
-/** A Rust-echo measurement that fails marks its row, not the section. */
-async function rustTry(r: Row, f: () => Promise<unknown>): Promise<void> {
-  if (rustBroken) r.unavailable ??= rustBroken;
-  if (r.unavailable) return;
-  try {
-    await f();
-  } catch (e) {
-    if (e instanceof BudgetExhausted) throw e;
-    rustBroken = `Rust echo: ${e instanceof Error ? e.message : String(e)}`;
-    r.unavailable = rustBroken;
-  }
-}
-
-async function sectionStart(): Promise<void> {
-  const S = '5. Process start';
-  const rust = rustEcho();
-  const cold = row(S, 'cold: fresh home, install → init runs', 'ms', 'lower');
-  const warm = row(S, 'warm: second node on the same home', 'ms', 'lower', { target: { kind: 'abs-max', value: 60 } });
-  // the floor under the JS warm start, as for the Rust one below (docs/performance.md §20)
-  const warmPages = row(S, 'warm: memory faulted in during the start', 'MiB', 'lower');
-  const warmFloor = row(S, 'warm: bare Node faulting in as many fresh pages (the floor)', 'ms', 'lower');
-  const hot = row(S, 'hot: another install in the same node', 'ms', 'lower');
-  const coldR = rust ? row(S, 'Rust echo cold', 'ms', 'lower') : undefined;
-  const warmR = rust ? row(S, 'Rust echo warm', 'ms', 'lower', { target: { kind: 'abs-max', value: 30 } }) : undefined;
-  // the floor under the Rust warm start: the fresh pages it faults in, and what touching as many
-  // fresh pages costs bare Node in the same child (docs/performance.md, "Rust start")
-  const warmRPages = rust ? row(S, 'Rust echo warm: memory faulted in during the start', 'MiB', 'lower') : undefined;
-  const warmRFloor = rust ? row(S, 'Rust echo warm: bare Node faulting in as many fresh pages (the floor)', 'ms', 'lower') : undefined;
-  const mem = row(S, `memory per idle process (${MEMORY_N} idle)`, 'MiB', 'lower');
-  const fit = row(S, 'idle processes in 1 GiB (extrapolated)', 'count', 'higher');
-  const memR = rust ? row(S, `Rust echo memory per idle process (${MEMORY_N} idle)`, 'MiB', 'lower', { target: { kind: 'abs-max', value: 10 } }) : undefined;
-  const fitR = rust ? row(S, 'Rust echo idle processes in 1 GiB', 'count', 'higher') : undefined;
-  const manyName = `${MANY_N.toLocaleString('en-US')} idle Rust processes in one node`;
-  const manyRss = rust ? row(S, manyName, 'total RSS GiB', 'lower', { target: { kind: 'abs-max', value: 8 } }) : undefined;
-  const manyTime = rust ? row(S, manyName, 's until all answered', 'lower', { target: { kind: 'abs-max', value: 60 } }) : undefined;
-  const rs = [cold, warm, warmPages, warmFloor, hot, mem, fit, ...[coldR, warmR, warmRPages, warmRFloor, memR, fitR, manyRss, manyTime].filter((r): r is Row => r !== undefined)];
-  notes.push(
-    `${S}: time from \`node.install(dir)\` to the process's first print (\`probe ready …\` / \`rust echo ready …\`, printed first thing in init)` +
-      '. cold = fresh home (jco transpile + compile + instantiate); warm = a second node (new child process) on that home, so the transpile cache is on disk but nothing is compiled in memory; ' +
-      'hot = a second package in the same node. Each node idles 500 ms after boot, and 400 ms before each install (its spare worker, replaced after every start, has booted). ' +
-      'The transpile cache also holds V8\'s code cache of the jco glue (written by the first start), so a warm start neither transpiles nor compiles the glue; the core wasm modules are compiled again in a new node. ' +
-      'The warm starts\' floor rows (JS and Rust echo): the pages the node process faulted in between `install` and the first print (summed over the threads that existed before the install: the kernel thread, the spare worker taken, the helper threads of V8 and libuv; not the replacement spare booted meanwhile; it includes the probe started just before, which may still be compiling, so it is an upper bound of the start\'s own), and the time bare Node (the same child, right after) takes to fault in as many fresh pages, one byte written per 4 KiB page: on a virtual machine each first touch of a page is a trap into the host. ' +
-        'Raw column: `new Worker()` of a trivial script until its first message. Memory: RSS of the node process (all threads) after GC, before and after ' +
-      `${MEMORY_N} idle processes, divided by ${MEMORY_N}; raw column: ${MEMORY_N} idle worker_threads. "In 1 GiB" = floor(1024 MiB / per-process MiB).`,
-  );
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
-      checkBudget();
-      const home = join(work, `start-home-${round}`);
-      let a: Child | undefined;
-      let b: Child | undefined;
-      try {
-        a = await child('start', { home });
-        cold.host.push((await a.call<{ ms: number }>('install', { packageName: `cold${round}` }, 120000)).ms);
-        if (coldR) await rustTry(coldR, async () => coldR.host.push((await a!.call<{ ms: number }>('install', { packageName: `coldr${round}`, rustWasm: rust }, 120000)).ms));
-        hot.host.push((await a.call<{ ms: number }>('install', { packageName: `hot${round}` }, 60000)).ms);
-        const w = (await a.call<{ ms: number }>('rawWorker', {}, 30000)).ms;
-        cold.raw.push(w);
-        hot.raw.push(w);
-        await stop(a);
-        a = undefined;
-        b = await child('start', { home });
-        const wj = await b.call<{ ms: number; faults: number }>('install', { packageName: `warm${round}` }, 60000);
-        warm.host.push(wj.ms);
-        warmPages.host.push((wj.faults * 4096) / 2 ** 20);
-        warmFloor.host.push((await b.call<{ ms: number }>('touchPages', { pages: wj.faults }, 30000)).ms);
-        if (warmR) {
-          await rustTry(warmR, async () => {
-            const r = await b!.call<{ ms: number; faults: number }>('install', { packageName: `warmr${round}`, rustWasm: rust }, 60000);
-            warmR.host.push(r.ms);
-            warmRPages?.host.push((r.faults * 4096) / 2 ** 20);
-            warmRFloor?.host.push((await b!.call<{ ms: number }>('touchPages', { pages: r.faults }, 30000)).ms);
-          });
-          for (const r of [warmRPages, warmRFloor]) if (r && warmR.unavailable) r.unavailable = warmR.unavailable;
-        }
-        warm.raw.push((await b.call<{ ms: number }>('rawWorker', {}, 30000)).ms);
-      } finally {
-        await stop(a, b);
-        rmSync(home, { recursive: true, force: true });
-      }
-      log(`${S}: round ${round + 1}/${ROUNDS} done`);
-    }
-    const memory = async (kind: string, extra: Record<string, unknown> = {}) => {
-      checkBudget();
-      const c = await child('memory', { home: sharedHome, kind, n: MEMORY_N, ...extra });
-      try {
-        return await c.call<{ perProcess: number; rss0: number; rss1: number; readyMs: number }>('measure', {}, 180000);
-      } finally {
-        await stop(c);
-      }
-    };
-    const MiB = 2 ** 20;
-    const w = await memory('worker');
-    const p = await memory('probe');
-    mem.host.push(p.perProcess / MiB);
-    mem.raw.push(w.perProcess / MiB);
-    fit.host.push(Math.floor(1024 / (p.perProcess / MiB)));
-    fit.raw.push(Math.floor(1024 / (w.perProcess / MiB)));
-    notes.push(
-      `${S}: RSS ${fmt(p.rss0 / MiB)} → ${fmt(p.rss1 / MiB)} MiB with ${MEMORY_N} idle probes (ready in ${fmt(p.readyMs)} ms); ` +
-        `${fmt(w.rss0 / MiB)} → ${fmt(w.rss1 / MiB)} MiB with ${MEMORY_N} idle worker_threads. One measurement each (not rounds).`,
-    );
-    if (memR && fitR) {
-      await rustTry(memR, async () => {
-        const r = await memory('rust', { rustWasm: rust });
-        memR.host.push(r.perProcess / MiB);
-        memR.raw.push(w.perProcess / MiB);
-        fitR.host.push(Math.floor(1024 / (r.perProcess / MiB)));
-        fitR.raw.push(Math.floor(1024 / (w.perProcess / MiB)));
-      });
-      if (memR.unavailable) fitR.unavailable = memR.unavailable;
-    }
-    if (manyRss && manyTime) await manyIdle(S, rust!, memR, manyRss, manyTime);
-  } catch (e) {
-    settle(S, rs, e);
-  }
-}
-
-/** N idle Rust echo processes in one node, each answering one request: the node's RSS and the time. */
-async function manyIdle(S: string, rust: string, memR: Row | undefined, rssRow: Row, timeRow: Row): Promise<void> {
-  // refuse to run the machine out of memory: the per-process figure just measured, with margin
-  const perMiB = memR?.host[0] ?? 24;
-  const needMiB = MANY_N * perMiB * 1.3 + 1024;
-  const freeMiB = freemem() / 2 ** 20;
-  if (needMiB > freeMiB) {
-    rssRow.unavailable = timeRow.unavailable = `needs ~${fmt(needMiB / 1024)} GiB free, the machine has ${fmt(freeMiB / 1024)} GiB (BENCH_MANY_N lowers the count)`;
-    notes.push(`${S}: ${rssRow.name}: not run: ${rssRow.unavailable}`);
-    return;
-  }
-  await rustTry(rssRow, async () => {
-    checkBudget();
-    const c = await child('many', { home: sharedHome, n: MANY_N, rustWasm: rust });
-    try {
-      const r = await c.call<{ n: number; readyMs: number; answeredMs: number; rss0: number; rss1: number }>('measure', {}, 900000);
-      rssRow.host.push(r.rss1 / 2 ** 30);
-      timeRow.host.push(r.answeredMs / 1000);
-      notes.push(
-        `${S}: ${rssRow.name}: one package of ${r.n} Rust echo processes installed into a running node; all printed \`rust echo ready\` after ${fmt(r.readyMs / 1000)} s ` +
-          `and had each answered one request (driver, expects-response) after ${fmt(r.answeredMs / 1000)} s; node RSS ${fmt(r.rss0 / 2 ** 20)} MiB before, ` +
-          `${fmt(r.rss1 / 2 ** 20)} MiB after (${fmt((r.rss1 - r.rss0) / r.n / 2 ** 20)} MiB per process). One measurement (not rounds).`,
-      );
-    } finally {
-      await stop(c);
-    }
-    // the raw side: the same number of bare worker_threads started at once in a plain Node
-    checkBudget();
-    const w = await child('manyRaw', { n: MANY_N });
-    try {
-      const r = await w.call<{ n: number; answeredMs: number; rss0: number; rss1: number }>('measure', {}, 900000);
-      rssRow.raw.push(r.rss1 / 2 ** 30);
-      timeRow.raw.push(r.answeredMs / 1000);
-      notes.push(
-        `${S}: ${rssRow.name}, raw column: ${r.n} bare worker_threads (each posts once and idles) started at once in a plain Node process; all had answered after ` +
-          `${fmt(r.answeredMs / 1000)} s; RSS ${fmt(r.rss0 / 2 ** 20)} MiB before, ${fmt(r.rss1 / 2 ** 20)} MiB after (${fmt((r.rss1 - r.rss0) / r.n / 2 ** 20)} MiB per thread). ` +
-          'This is what Node alone costs for that many threads here: the floor of one worker thread per process. One measurement.',
-      );
-    } finally {
-      await stop(w);
-    }
-  });
-  if (rssRow.unavailable) timeRow.unavailable = rssRow.unavailable;
-}
-
 // ================================================================ main
 
 /** Host throughput that falls round after round against the same, long-lived processes. */
@@ -768,9 +465,11 @@ async function main(): Promise<void> {
   const sections: Array<[string, () => Promise<void>]> = [
     ['1', sectionHttp],
     ['2', sectionWs],
-    ['3', sectionMessaging],
+    ['3', async () => {
+      rustBroken = await sectionMessaging({ row, child, stop, alternate, settle, log, checkBudget, notes, rounds: ROUNDS, runS: RUN_S, home: sharedHome, rustEcho: rustEcho() });
+    }],
     ['4', sectionOutbound],
-    ['5', sectionStart],
+    ['5', () => sectionStart({ row, child, stop, settle, log, checkBudget, notes, rounds: ROUNDS, home: sharedHome, work, memoryN: MEMORY_N, manyN: MANY_N, rustEcho: rustEcho(), rustBroken })],
     ['6', () => sectionStorageDb({ row, child, stop, alternate, settle, log, checkBudget, notes, rounds: ROUNDS, runS: RUN_S, home: sharedHome, rustStore: rustStore() })],
     ['7', () => sectionStorageVfs({ row, rounds: ROUNDS, work, log, settle, checkBudget, notes, rustStore: rustStore() })],
   ];

@@ -5,7 +5,7 @@
 // KvStore and better-sqlite3 called in a loop in a plain Node process (bench/storage-db-target.ts).
 // Runs are sized from a calibration run to take about `runS` seconds, host and raw alternating.
 
-import { fmt } from './common.js';
+import { clamp, fmt } from './common.js';
 import type { Child } from './common.js';
 import type { Row, Target } from './report.js';
 
@@ -28,7 +28,6 @@ export interface SectionKit {
 }
 
 const WINDOW = 64;
-const clamp = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, Math.round(x)));
 
 export async function sectionStorageDb(k: SectionKit): Promise<void> {
   const S = '6. kv and sqlite';
