@@ -12,11 +12,11 @@ import { startNode, type KinodeNode, type NodeOptions } from '../host/node.js';
 import { built, hasBuilt, makePackage, sleep, type CpuSample } from './common.js';
 import { runAlone } from './alone.js';
 import { dbRoles } from './storage-db-target.js';
+import { startRoles } from './start-target.js';
+import { num, str, type Args, type Handler } from './role-args.js';
 import { startRingRelay } from './ring-relay.js';
 import { observeGc, takeGcPauses } from './gc-pauses.js';
 
-type Args = Record<string, unknown>;
-type Handler = (a: Args) => Promise<unknown>;
 
 const role = process.argv[2] ?? '';
 const commands = new Map<string, Handler>();
@@ -25,17 +25,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 const HS0 = 'http_server:distro:sys';
 const HC1 = 'http-client:distro:sys';
 const PUB = 'bench.os';
-
-const str = (a: Args, k: string): string => {
-  const v = a[k];
-  if (typeof v !== 'string') throw new Error(`missing string argument ${k}`);
-  return v;
-};
-const num = (a: Args, k: string, dflt?: number): number => {
-  const v = a[k] ?? dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`missing number argument ${k}`);
-  return v;
-};
 
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
@@ -69,26 +58,6 @@ async function installUntilReady(node: KinodeNode, dir: string, addrs: string[],
   const ready = Promise.all(addrs.map((a) => readyLine(node, a, rust, timeoutMs))).then(() => performance.now() - t0);
   const [installMs, ms] = await Promise.all([installed, ready]);
   return { ms, installMs };
-}
-
-/**
- * Minor page faults so far of each thread of this process (Linux; empty elsewhere). A start is
- * counted over the threads that existed before it: the kernel thread, the spare worker it takes,
- * V8's and libuv's helpers, not the replacement spare the pool boots meanwhile.
- */
-function threadFaults(): Map<string, number> {
-  const m = new Map<string, number>();
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      // fields after "(comm) ": state ppid pgrp session tty_nr tpgid flags minflt
-      const minflt = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-      if (Number.isFinite(minflt)) m.set(tid, minflt);
-    }
-  } catch {
-    // no /proc: no figure
-  }
-  return m;
 }
 
 /** Tell a Rust echo to bind `/` and `/ws` (components/rust `serve-http`) and wait for both Oks. */
@@ -431,175 +400,6 @@ const roles: Record<string, Handler> = {
     return {};
   },
 
-  /** a node on `home` (fresh: cold transpile cache; reused: warm) for process-start timings */
-  async start(a) {
-    const node = await bootNode(str(a, 'home'));
-    await sleep(num(a, 'settleMs', 500)); // the node's spare worker has booted
-    const work = str(a, 'work');
-    commands.set('install', async (c) => {
-      const name = str(c, 'packageName');
-      const rust = typeof c.rustWasm === 'string' ? c.rustWasm : undefined;
-      const dir = await makePackage({
-        dir: join(work, `pkg-${name}`),
-        packageName: name,
-        publisher: PUB,
-        witVersion: rust ? null : 1,
-        processes: [{ name: 'idle', wasm: rust ?? 'probe-v1' }],
-      });
-      // a node keeps one booted spare worker; the install before this one took it, and its
-      // replacement boots in the background: start timing once it is there, as in steady state
-      await sleep(num(c, 'settleMs', 400));
-      // and it has: its replacement boots once the previous start has printed or parked
-      // (kernel/worker-pool.ts), and a boot takes from ~20 ms to over 400 ms with the machine shared
-      for (let i = 0; i < 1000 && !node.kernel.spareReady(); i++) await sleep(10);
-      // the pages the node faulted in during the start (all threads): fresh memory is what a
-      // start mostly costs on a virtual machine (docs/performance.md, "Rust start")
-      const faults0 = threadFaults();
-      const r = await installUntilReady(node, dir, [`fake.dev@idle:${name}:${PUB}`], rust !== undefined, 60000);
-      const faults1 = threadFaults();
-      let faults = 0;
-      for (const [tid, n] of faults0) faults += (faults1.get(tid) ?? n) - n;
-      return { ...r, faults };
-    });
-    // the floor under those faults: bare Node touching as many fresh pages, one byte each
-    commands.set('touchPages', async (c) => {
-      const pages = num(c, 'pages');
-      const faults0 = process.resourceUsage().minorPageFault;
-      const t0 = performance.now();
-      // at least 40 MiB, above glibc's largest mmap threshold (32 MiB): always a fresh mapping,
-      // never memory this process freed earlier (that would not fault); only `pages` are touched
-      const b = Buffer.allocUnsafeSlow(Math.max(pages * 4096, 40 << 20));
-      for (let at = 0; at < pages * 4096; at += 4096) b[at] = 1;
-      const ms = performance.now() - t0;
-      return { ms, faults: process.resourceUsage().minorPageFault - faults0 };
-    });
-    commands.set('rawWorker', async () => {
-      const t0 = performance.now();
-      const w = new Worker(new URL('./raw-worker.js', import.meta.url), { workerData: { mode: 'idle' } });
-      await new Promise<void>((r) => w.once('message', () => r()));
-      const ms = performance.now() - t0;
-      await w.terminate();
-      return { ms };
-    });
-    return {};
-  },
-
-  /** RSS before and after N idle processes (kind: probe | rust | worker) */
-  async memory(a) {
-    const kind = str(a, 'kind');
-    const n = num(a, 'n');
-    const node = kind === 'worker' ? undefined : await bootNode(str(a, 'home'));
-    const workers: Worker[] = [];
-    cleanups.push(async () => {
-      for (const w of workers) await w.terminate();
-    });
-    const settle = async () => {
-      await sleep(500);
-      gc();
-      await sleep(100);
-      gc();
-      return process.memoryUsage().rss;
-    };
-    commands.set('measure', async () => {
-      const rss0 = await settle();
-      const t0 = performance.now();
-      if (kind === 'worker') {
-        for (let i = 0; i < n; i++) {
-          const w = new Worker(new URL('./raw-worker.js', import.meta.url), { workerData: { mode: 'idle' } });
-          workers.push(w);
-          await new Promise<void>((r) => w.once('message', () => r()));
-        }
-      } else {
-        const rust = kind === 'rust' ? str(a, 'rustWasm') : undefined;
-        const processes = Array.from({ length: n }, (_, i) => ({ name: `idle${i}`, wasm: rust ?? 'probe-v1' }));
-        const dir = await makePackage({ dir: join(str(a, 'work'), `pkg-mem-${kind}`), packageName: `mem${kind}`, publisher: PUB, witVersion: rust ? null : 1, processes });
-        const addrs = Array.from({ length: n }, (_, i) => `fake.dev@idle${i}:mem${kind}:${PUB}`);
-        await installUntilReady(node!, dir, addrs, rust !== undefined, 120000);
-      }
-      const readyMs = performance.now() - t0;
-      const rss1 = await settle();
-      return { rss0, rss1, perProcess: (rss1 - rss0) / n, n, readyMs };
-    });
-    return {};
-  },
-
-  /** N idle Rust echo processes in one node: time until all are started and have answered one request each, and the node's RSS */
-  async many(a) {
-    let onPrint: (line: string) => void = () => {};
-    const node = await bootNode(str(a, 'home'), 0, (line) => onPrint(line));
-    const n = num(a, 'n');
-    const rust = str(a, 'rustWasm');
-    commands.set('measure', async () => {
-      await sleep(500);
-      gc();
-      const rss0 = process.memoryUsage().rss;
-      const processes = Array.from({ length: n }, (_, i) => ({ name: `m${i}`, wasm: rust }));
-      const dir = await makePackage({ dir: join(str(a, 'work'), 'pkg-many'), packageName: 'many', publisher: PUB, witVersion: null, processes });
-      const addrs = Array.from({ length: n }, (_, i) => `fake.dev@m${i}:many:${PUB}`);
-      const waiting = new Set(addrs);
-      const t0 = performance.now();
-      // one print listener for all (waitForPrint per process would rescan the prints n times)
-      const readyRe = /rust echo ready (\S+)$/;
-      const allReady = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${n - waiting.size} of ${n} started within 600 s`)), 600_000);
-        onPrint = (line) => {
-          const m = readyRe.exec(line);
-          if (m) waiting.delete(m[1]!);
-          if (waiting.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-      });
-      await node.install(dir);
-      await allReady;
-      const readyMs = performance.now() - t0;
-      const replies = await Promise.all(addrs.map((addr) => node.driver().request(addr, `ping ${addr}`, { expects: 120 })));
-      const bad = replies.filter((r, i) => r.text !== `ping ${addrs[i]}`).length;
-      if (bad) throw new Error(`${bad} of ${n} answered wrongly`);
-      const answeredMs = performance.now() - t0;
-      await sleep(500);
-      gc();
-      await sleep(100);
-      gc();
-      const rss1 = process.memoryUsage().rss;
-      return { n, readyMs, answeredMs, rss0, rss1 };
-    });
-    return {};
-  },
-};
-
-/**
- * The raw side of the "many idle processes" row: N bare worker_threads started at once (as a node
- * starts a package's processes), each answering one message; the time until all answered and the
- * RSS after GC. What Node itself costs for N threads on this machine.
- */
-roles.manyRaw = async (a) => {
-  const n = num(a, 'n');
-  const workers: Worker[] = [];
-  cleanups.push(async () => {
-    for (const w of workers) await w.terminate();
-  });
-  commands.set('measure', async () => {
-    await sleep(500);
-    gc();
-    const rss0 = process.memoryUsage().rss;
-    const t0 = performance.now();
-    const answered: Array<Promise<void>> = [];
-    for (let i = 0; i < n; i++) {
-      const w = new Worker(new URL('./raw-worker.js', import.meta.url), { workerData: { mode: 'idle' } });
-      workers.push(w);
-      answered.push(new Promise<void>((r) => w.once('message', () => r())));
-    }
-    await Promise.all(answered);
-    const answeredMs = performance.now() - t0;
-    await sleep(500);
-    gc();
-    await sleep(100);
-    gc();
-    return { n, answeredMs, rss0, rss1: process.memoryUsage().rss };
-  });
-  return {};
 };
 
 roles.alone = async () => {
@@ -618,6 +418,7 @@ roles.alone = async () => {
 };
 
 Object.assign(roles, dbRoles({ commands, cleanups, bootNode })); // kv and sqlite rows (bench/storage-db.ts)
+Object.assign(roles, startRoles({ commands, cleanups, bootNode, installUntilReady, gc })); // process start and memory (bench/process-start.ts)
 
 // ---------------------------------------------------------------- IPC loop
 
