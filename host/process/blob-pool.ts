@@ -64,6 +64,7 @@ export class BlobPool implements BlobPoolView {
    * transfer and is still attached here (a buffer is kept once: it leaves the arrived set).
    */
   release(bytes: Uint8Array): void {
+    if (bytes.byteLength < MIN_BYTES) return; // the usual small blob: one compare
     const buf = bytes.buffer;
     if (!(buf instanceof ArrayBuffer) || !arrived.has(buf) || buf.byteLength === 0) return;
     arrived.delete(buf);
