@@ -6,7 +6,7 @@
 // `/login` (page, its Argon2 script, and the POST) is handled before everything else; the POST
 // is rate limited per client address (login-limit.ts).
 
-import { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Address, KernelMessage, LazyLoadBlob, ProcessId } from '../../types.js';
 import { IdSource, parseProcessId, pidStr } from '../../kernel/address.js';
 import type { ModuleContext } from '../../kernel/module.js';
@@ -36,61 +36,13 @@ import {
 } from './request-info.js';
 import { HTTP_SERVER_NAMES } from '../../wire/names.js';
 import { PendingTable } from '../../kernel/pending-table.js';
+import { streamBody, type BodySource } from './body-source.js';
+import { responseHeaders, mayHaveBody, setHeaderSafe, reply, replyText, replyHtml, replyJson, badRequest, tooLarge } from './replies.js';
 
 export { HTTP_SERVER_NAMES };
 
 /** the runtime's limit on `POST /login` bodies */
 const LOGIN_BODY_LIMIT = 16 * 1024;
-
-export type BodyResult = { kind: 'ok'; bytes: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
-
-/** Where the request body comes from (the request stream, or an upgrade's `head`). */
-export type BodySource = (limit: number) => Promise<BodyResult>;
-
-/**
- * Stream a request body into memory, stopping past `limit` bytes. With a Content-Length the
- * body is copied into one buffer of that size as it arrives (no list of chunks plus a
- * concatenated copy: half the peak for large uploads).
- */
-export function streamBody(req: IncomingMessage): BodySource {
-  return (limit) =>
-    new Promise((resolve) => {
-      const declared = Number(req.headers['content-length'] ?? NaN);
-      if (Number.isFinite(declared) && declared > limit) {
-        resolve({ kind: 'too-large' });
-        return;
-      }
-      const chunks: Buffer[] = [];
-      const whole = Number.isFinite(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
-      let size = 0;
-      let done = false;
-      const finish = (r: BodyResult) => {
-        if (done) return;
-        done = true;
-        req.off('data', onData);
-        req.off('end', onEnd);
-        req.off('error', onAbort);
-        req.off('aborted', onAbort);
-        resolve(r);
-      };
-      const onData = (c: Buffer) => {
-        if (size + c.length > limit || (whole && size + c.length > whole.length)) {
-          size += c.length;
-          finish({ kind: 'too-large' });
-          return;
-        }
-        if (whole) c.copy(whole, size);
-        else chunks.push(c);
-        size += c.length;
-      };
-      const onEnd = () => finish({ kind: 'ok', bytes: whole ? whole.subarray(0, size) : Buffer.concat(chunks, size) });
-      const onAbort = () => finish({ kind: 'aborted' });
-      req.on('data', onData);
-      req.on('end', onEnd);
-      req.on('error', onAbort);
-      req.on('aborted', onAbort);
-    });
-}
 
 interface Pending {
   kind: 'http' | 'rpc';
@@ -530,81 +482,3 @@ export class HttpPipeline {
 
 const isBase64 = (s: string): boolean => s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
 
-const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/; // what Node's validateHeaderName accepts
-const BAD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/; // what validateHeaderValue refuses
-const NON_ASCII = /[^\x00-\x7f]/;
-
-/**
- * A process's response headers as writeHead's flat list: names lowercased, `application/
- * octet-stream` unless the process names a content type, the body's length left to Node
- * (content-length and transfer-encoding dropped), a repeated name (in another case) keeping
- * the first one's place and the last value, values sent as their UTF-8 bytes, invalid names
- * or values skipped as the runtime does — what setHeader one by one did.
- */
-function responseHeaders(headers: Array<[string, string]>): string[] {
-  const out = ['content-type', 'application/octet-stream'];
-  for (const [name, value] of headers) {
-    const lower = name.toLowerCase();
-    if (lower === 'content-length' || lower === 'transfer-encoding') continue;
-    const v = NON_ASCII.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
-    if (!TOKEN.test(lower) || BAD_VALUE_CHAR.test(v)) continue;
-    let i = 0;
-    while (i < out.length && out[i] !== lower) i += 2;
-    if (i < out.length) out[i + 1] = v;
-    else out.push(lower, v);
-  }
-  return out;
-}
-
-/** Node sends no body (and states no length) for HEAD, 1xx, 204 and 304. */
-const mayHaveBody = (method: string | undefined, status: number): boolean =>
-  method !== 'HEAD' && status !== 204 && status !== 304 && (status < 100 || status > 199);
-
-function setHeaderSafe(res: ServerResponse, name: string, value: string): void {
-  try {
-    validateHeaderName(name);
-    validateHeaderValue(name, value);
-    res.setHeader(name, value);
-  } catch {
-    // an invalid name or value is skipped, as the runtime does
-  }
-}
-
-function reply(res: ServerResponse, status: number): void {
-  if (res.headersSent || res.destroyed) return;
-  res.statusCode = status;
-  res.end();
-}
-
-function replyText(res: ServerResponse, status: number, text: string): void {
-  res.statusCode = status;
-  res.setHeader('content-type', 'text/plain; charset=utf-8');
-  res.end(text);
-}
-
-function replyHtml(res: ServerResponse, status: number, html: string): void {
-  res.statusCode = status;
-  res.setHeader('content-type', 'text/html; charset=utf-8');
-  res.end(html);
-}
-
-function replyJson(res: ServerResponse, status: number, value: unknown): void {
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify(value));
-}
-
-/** 400 with a reason, then the connection is closed (what follows on it is not trusted). */
-function badRequest(req: IncomingMessage, res: ServerResponse, why: string): void {
-  res.setHeader('connection', 'close');
-  replyText(res, 400, why);
-  req.resume();
-}
-
-/** 413, then the connection is closed (the rest of the body is not read). */
-function tooLarge(req: IncomingMessage, res: ServerResponse): void {
-  res.statusCode = 413;
-  res.setHeader('connection', 'close');
-  res.end();
-  req.resume();
-}
