@@ -145,6 +145,24 @@ describe('worker <-> kernel message codec', () => {
     assert.equal(after.kind === 'message' && after.km.source.process.processName, 'sane');
   });
 
+  it('outgoing messages with many different targets and rsvps, and the same ones again, decode exactly (the kernel keeps recent addresses too)', () => {
+    // the kernel decodes a process's sends through the same address cache as a worker's
+    // deliveries: 3,000 targets over its 256 slots, near twins, the same name on other nodes
+    const names = Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? `ü${i}é` : `p${i % 1000}`));
+    const nodes = ['a.os', 'b.os', 'fake.dev'];
+    const items: Array<Omit<KernelMessage, 'source'>> = names.map((n, i) => ({
+      ...fireAndForget,
+      id: BigInt(i),
+      target: addr(nodes[i % 3]!, n),
+      rsvp: i % 5 ? undefined : addr(n, i % 2 ? 'r' : 's'),
+    }));
+    for (const round of [0, 1, 2]) {
+      const want = round === 2 ? [...items].reverse() : items;
+      assert.deepEqual(plain(decodeOutgoing(encodeOutgoing(want))), plain(want));
+      for (const w of want.slice(0, 200)) assert.deepEqual(plain(decodeOutgoing(encodeOutgoing([w]))), plain([w]));
+    }
+  });
+
   it('a name with bytes that are not UTF-8 decodes as TextDecoder decodes it, every time', () => {
     const encodeBad = (): Uint8Array => {
       const buf = encodeOutgoing([{ ...fireAndForget, target: addr('node.os', 'bad-?-name') }]);

@@ -409,10 +409,6 @@ function wOptAddress(w: Writer, a: Address | undefined): void {
   wAddress(w, a);
 }
 
-function rOptAddress(r: Reader): Address | undefined {
-  return r.u8() === 0 ? undefined : rAddress(r);
-}
-
 /** A message without its source (the kernel fills that in for processes). */
 function wOutgoing(w: Writer, km: Omit<KernelMessage, 'source'>): void {
   w.u64(km.id);
@@ -424,8 +420,10 @@ function wOutgoing(w: Writer, km: Omit<KernelMessage, 'source'>): void {
 
 function rOutgoing(r: Reader): Omit<KernelMessage, 'source'> {
   const id = r.u64();
-  const target = rAddress(r);
-  const rsvp = rOptAddress(r);
+  // through the address cache, as deliveries are: a sender names the same few targets (and
+  // itself as rsvp) over and over; the Address objects are shared and never changed
+  const target = addresses.read(r);
+  const rsvp = r.u8() === 0 ? undefined : addresses.read(r);
   const message = rMessage(r);
   return { id, target, rsvp, message, lazyLoadBlob: rBlob(r) };
 }

@@ -48,16 +48,15 @@ async function run(init: WorkerInit, compiled: Promise<Record<string, WebAssembl
   link.post({ t: 'started' });
   const gauge = new MemoryGauge(init.signal, memories);
   gauge.report();
-  // the boot GC waits until the process first waits for a message: off its start path (a start
-  // is timed to its first print), and after init's own set-up garbage. The glue's code cache
-  // (written by the first start of a component) waits for the first receive or park, so it
-  // covers init's code too
-  let bootGarbage = true;
+  // the glue's code cache (written by the first start of a component) waits for the first
+  // receive or park, so it covers init's code too. No GC here: the start's garbage sits in the
+  // new space it was allocated in (kernel/worker-pool.ts, WORKER_MIN_SEMI_SPACE_MB), and a full
+  // GC would only move the survivors into fresh old-space pages (docs/performance.md §29)
+  let booting = true;
   link.beforePark(() => {
-    if (bootGarbage) {
-      bootGarbage = false;
+    if (booting) {
+      booting = false;
       glue.saveCodeCache();
-      collectBootGarbage();
       gauge.report();
       // the start is over: the pool may boot the spare's replacement now (kernel/worker-pool.ts)
       link.post({ t: 'booted' });
@@ -97,20 +96,33 @@ function withFirstReceive(std: Record<string, (...args: never[]) => unknown>, fi
 }
 
 /**
- * One full GC of this worker's heap when its process first parks: booting the worker, loading
- * the glue, instantiating and init's set-up leave garbage that an idle process would otherwise keep resident (its
- * heap sees too little allocation to collect it). Measured: ~0.7 MiB less RSS per idle Rust
- * process (docs/performance.md). `gc` is a global here because the pool set --expose-gc before
- * starting workers (kernel/worker-pool.ts).
+ * How long a booted worker waits for its process before it takes itself for a spare. A start
+ * posts its WorkerInit right after `new Worker()` (kernel/worker-pool.ts `take`), so a worker
+ * booted for a start finds it queued at its first turn; only a spare waits longer.
  */
-function collectBootGarbage(): void {
+const SPARE_AFTER_MS = 20;
+
+/**
+ * A spare's one full GC while it waits: its boot garbage (a few MiB, in 4 MiB semi-spaces,
+ * kernel/worker-pool.ts) would otherwise fill the new space, and the process started on it would
+ * pay a scavenge and fresh pages on its start path (measured: Rust warm start +10 ms). A worker
+ * booted for a waiting start skips it: there the GC is CPU a storm of starts does not have
+ * (docs/performance.md §29). `gc` is a global here because the pool set --expose-gc before
+ * starting workers.
+ */
+function collectSpareGarbage(): void {
   const { gc } = globalThis as { gc?: () => void };
   if (typeof gc === 'function') gc();
 }
 
 // Booted ahead of need (see kernel/worker-pool.ts): wait for a process.
 // The core modules come with it, or in the next message when they were still compiling.
+let waiting = true;
+setTimeout(() => {
+  if (waiting) collectSpareGarbage();
+}, SPARE_AFTER_MS).unref();
 parentPort!.once('message', (init: WorkerInit) => {
+  waiting = false;
   const compiled =
     init.coreModules !== undefined
       ? Promise.resolve(init.coreModules)
