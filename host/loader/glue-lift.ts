@@ -14,7 +14,9 @@
 //   `memory.buffer.slice`: a new ArrayBuffer with its own backing store per message, which V8
 //   tracks and sweeps and counts as external memory (more scavenges). Small lists are copied into
 //   an on-heap Uint8Array (≤ 64 bytes) or a shared 16 KiB arena (≤ 4 KiB); big ones keep their
-//   own buffer, so a big blob can still be handed over to the kernel without a copy.
+//   own buffer, so a big blob can still be handed over to the kernel without a copy; a big one is
+//   copied into a spare buffer of the same size when the thread's blob pool has one
+//   (process/blob-pool.ts), not into fresh memory.
 // * Short ASCII strings are lowered byte by byte instead of through TextEncoder.encodeInto.
 //
 // The helpers are written here as one self-contained factory and injected into the glue as text
@@ -88,6 +90,20 @@ export function makeGlueLift() {
   /** A copy of the bytes at [ptr, ptr + len) that the guest can no longer change. */
   function bytes(mem: Mem, ptr: number, len: number): Uint8Array {
     const m = bytesOf(mem);
+    if (len > ARENA_MAX && ptr + len <= m.length) {
+      // a big list: into a spare buffer of the thread's blob pool when it has one of this size
+      // (process/blob-pool.ts: a fresh buffer is zero-filled and page-faulted first), else into a
+      // fresh one; either way a whole ArrayBuffer of its own, so a blob can be handed over
+      const pool = (globalThis as { [k: symbol]: { take(n: number): ArrayBuffer | undefined } | undefined })[
+        Symbol.for('kinode-host.blob-pool')
+      ];
+      const spare = pool?.take(len);
+      if (spare !== undefined) {
+        const out = new Uint8Array(spare);
+        out.set(m.subarray(ptr, ptr + len));
+        return out;
+      }
+    }
     if (len > ARENA_MAX || ptr + len > m.length) return new Uint8Array(mem.buffer.slice(ptr, ptr + len));
     if (len <= HEAP_MAX) {
       // small typed arrays live on V8's heap: no backing store to track

@@ -37,7 +37,7 @@ export interface PreparedComponent {
 export class ComponentLoadError extends Error {}
 
 /** Bumped when what we write into a cache entry changes. */
-const CACHE_FORMAT = 'v4';
+const CACHE_FORMAT = 'v5';
 
 const STANDARD = 'kinode:process/standard';
 const WORLD_VERSION: Record<Generation, string> = { 0: '0.8.0', 1: '1.0.0' };

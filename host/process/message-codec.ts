@@ -13,6 +13,7 @@
 
 import type { Address, Capability, Delivery, KernelMessage, LazyLoadBlob, Message, Request, Response } from '../types.js';
 import { StringCache } from '../wire/string-cache.js';
+import { noteArrived } from './blob-pool.js';
 
 const utf8 = new TextEncoder();
 
@@ -398,6 +399,7 @@ function rBlob(r: Reader): LazyLoadBlob | undefined {
   if (tag === 1) return { mime, bytes: r.bytes() };
   const buf = r.oob[r.u32()];
   if (buf === undefined) throw new Error('message codec: a blob travelled without its buffer');
+  noteArrived(buf); // a receiver that lets go of the blob may reuse its buffer (blob-pool.ts)
   return { mime, bytes: new Uint8Array(buf) };
 }
 

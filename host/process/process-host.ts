@@ -18,6 +18,7 @@ import type {
 } from '../types.js';
 import { addrStr, IdSource, sameAddress } from '../kernel/address.js';
 import type { KernelLink } from './kernel-link.js';
+import { threadBlobPool } from './blob-pool.js';
 
 interface Outstanding {
   context: Uint8Array | undefined;
@@ -36,6 +37,7 @@ export class ProcessHost {
   private readonly contexts = new Map<bigint, Outstanding>();
   private readonly backlog: Delivery[] = [];
   private readonly ids = new IdSource();
+  private readonly blobs = threadBlobPool();
 
   constructor(
     private readonly link: KernelLink,
@@ -164,6 +166,14 @@ export class ProcessHost {
   }
 
   private takeBlob(blob: LazyLoadBlob | undefined): void {
+    const old = this.lastBlob;
+    this.setLastBlob(blob);
+    // the blob replaced is held by nothing else here (deliveries are taken once, get-blob and
+    // inherit copy it): its buffer may serve the next big lift (blob-pool.ts)
+    if (old !== undefined && old !== this.lastBlob) this.blobs.release(old.bytes);
+  }
+
+  private setLastBlob(blob: LazyLoadBlob | undefined): void {
     if (this.generation === 0) {
       this.lastBlob = blob;
     } else if (blob) {

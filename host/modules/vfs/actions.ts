@@ -8,11 +8,11 @@
 // Actions run one at a time in arrival order; only AddZip is asynchronous, and while one is
 // under way its sender's later requests wait behind it (other senders do not).
 
-import type { Generation, KernelMessage, LazyLoadBlob, Request } from '../../types.js';
+import type { Generation, KernelMessage, LazyLoadBlob, Message, Request } from '../../types.js';
 import { packageStr } from '../../kernel/address.js';
 import { pidText } from '../../kernel/pid-text.js';
 import type { ModuleContext } from '../../kernel/module.js';
-import { handOver } from '../../kernel/blob-handover.js';
+import { giveBack, handOver } from '../../kernel/blob-handover.js';
 import { KERNEL_NAMES } from '../../wire/names.js';
 import {
   actionDebug,
@@ -237,8 +237,18 @@ export class VfsHandler {
       this.ctx.send({ id: km.id, target: km.source, message: { tag: 'response', val: [response, undefined] }, lazyLoadBlob: blob });
       return;
     }
-    if (km.rsvp === undefined && req.expectsResponse === undefined) return;
-    this.ctx.respond(km, response, blob);
+    if (km.rsvp === undefined && req.expectsResponse === undefined) {
+      if (out.spent) giveBack(out.spent);
+      return;
+    }
+    if (!out.spent) return this.ctx.respond(km, response, blob);
+    // as respond, but told when a full mailbox refuses the answer: the sender's expects-response
+    // timer then keeps the request (with this blob) for its timeout error, so the blob's buffer is
+    // not ours to reuse; otherwise the answer took that timer and nothing else holds the buffer
+    let refused = false;
+    const message: Message = { tag: 'response', val: [response, undefined] };
+    this.ctx.send({ id: km.id, target: km.rsvp ?? km.source, message, lazyLoadBlob: blob, onMailboxFull: () => (refused = true) });
+    if (!refused) giveBack(out.spent);
   }
 
   private fail(km: KernelMessage, req: Request | undefined, gen: Generation, e: VfsFailure): void {

@@ -33,14 +33,49 @@ import {
 import { createHash } from 'node:crypto';
 import type { FileType, SeekFrom, VfsResponse } from '../../wire/vfs.js';
 import { RustIoError } from './os-error.js';
+import { takeSpare } from '../../kernel/blob-handover.js';
 
 export interface Outcome {
   response: VfsResponse;
   /** data for the reply's blob (Read, ReadToEnd, ReadExact) */
   bytes?: Uint8Array;
+  /** the request's blob, written out and no longer needed (Write, WriteAll, Append) */
+  spent?: Uint8Array;
 }
 
 const OK: Outcome = { response: { tag: 'Ok' } };
+/** Files at least this big are read into a buffer of their own (a blob that size travels beside its message). */
+const OWN_BUFFER_MIN = 32 * 1024;
+
+/**
+ * The whole file, with readFileSync's syscalls (open, fstat, reads to the end, close). A big
+ * file goes into a spare buffer of exactly its size when the thread has one (a Write's blob
+ * given back, kernel/blob-handover.ts), else into a fresh buffer of its own: either way the
+ * bytes fill their ArrayBuffer, so they can be handed to the process without a copy.
+ */
+function readWhole(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    // an empty size may be a file that does not know its length: readFileSync reads to the end
+    if (size < OWN_BUFFER_MIN) return size === 0 ? readFileSync(fd) : readAt(fd, Buffer.allocUnsafe(size));
+    const spare = takeSpare(size);
+    return readAt(fd, spare !== undefined ? Buffer.from(spare) : Buffer.allocUnsafeSlow(size));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Fill `out` from the start of the file; fewer bytes (a view) if the file ended sooner. */
+function readAt(fd: number, out: Uint8Array): Uint8Array {
+  let got = 0;
+  while (got < out.length) {
+    const n = readSync(fd, out, got, out.length - got, null);
+    if (n === 0) return out.subarray(0, got);
+    got += n;
+  }
+  return out;
+}
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function fileTypeOf(st: Stats): FileType {
@@ -110,7 +145,7 @@ export class VfsFiles {
 
   write(path: string, bytes: Uint8Array): Outcome {
     writeFileSync(path, bytes);
-    return OK;
+    return { response: OK.response, spent: bytes };
   }
 
   writeAll(path: string, bytes: Uint8Array): Outcome {
@@ -119,7 +154,7 @@ export class VfsFiles {
       while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, cur + done);
       this.cursors.set(path, cur + bytes.length);
     });
-    return OK;
+    return { response: OK.response, spent: bytes };
   }
 
   append(path: string, bytes: Uint8Array): Outcome {
@@ -129,7 +164,7 @@ export class VfsFiles {
       while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, end + done);
       this.cursors.set(path, end + bytes.length);
     });
-    return OK;
+    return { response: OK.response, spent: bytes };
   }
 
   syncAll(path: string): Outcome {
@@ -138,7 +173,7 @@ export class VfsFiles {
   }
 
   read(path: string): Outcome {
-    return { response: { tag: 'Read' }, bytes: readFileSync(path) };
+    return { response: { tag: 'Read' }, bytes: readWhole(path) };
   }
 
   readToEnd(path: string): Outcome {
