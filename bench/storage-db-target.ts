@@ -14,9 +14,8 @@ import type { KinodeNode } from '../host/node.js';
 import { parseProcessId } from '../host/kernel/address.js';
 import { KvStore } from '../host/modules/kv/store.js';
 import { makePackage } from './common.js';
+import { num, type Args, type Handler } from './role-args.js';
 
-type Args = Record<string, unknown>;
-type Handler = (a: Args) => Promise<unknown>;
 
 export interface DbRoleEnv {
   commands: Map<string, Handler>;
@@ -31,12 +30,6 @@ const P = `fake.dev@p:benchdb:${PUB}`;
 const KEY = [...Buffer.from('"bench-key"')];
 const VALUE = JSON.stringify({ v: 'x'.repeat(54) });
 const ROW_TEXT = 'y'.repeat(64);
-
-const num = (a: Args, k: string): number => {
-  const v = a[k];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`missing number argument ${k}`);
-  return v;
-};
 
 /** The requests of each command: body (and blob) exactly as process_lib builds them (v1). */
 const OPS: Record<string, { target: string; body: unknown; blob?: string }> = {
