@@ -69,7 +69,7 @@ export async function sectionStart(k: StartKit): Promise<void> {
       'The transpile cache also holds V8\'s code cache of the jco glue (written by the first start), so a warm start neither transpiles nor compiles the glue; the core wasm modules are compiled again in a new node. ' +
       'The warm starts\' floor rows (JS and Rust echo): the pages the node process faulted in between `install` and the first print (summed over the threads that existed before the install: the kernel thread, the spare worker taken, the helper threads of V8 and libuv; not the replacement spare booted meanwhile; it includes the probe started just before, which may still be compiling, so it is an upper bound of the start\'s own), and the time bare Node (the same child, right after) takes to fault in as many fresh pages, one byte written per 4 KiB page: on a virtual machine each first touch of a page is a trap into the host. ' +
         'Raw column: `new Worker()` of a trivial script until its first message. Memory: RSS of the node process (all threads) after GC, before and after ' +
-      `${MEMORY_N} idle processes, divided by ${MEMORY_N}; raw column: ${MEMORY_N} idle worker_threads. "In 1 GiB" = floor(1024 MiB / per-process MiB).`,
+      `${MEMORY_N} idle processes, divided by ${MEMORY_N} (one process of the same kind already running before, so the component\'s transpile cache is warm whichever sections ran first); raw column: ${MEMORY_N} idle worker_threads. "In 1 GiB" = floor(1024 MiB / per-process MiB).`,
   );
   try {
     for (let round = 0; round < k.rounds; round++) {
