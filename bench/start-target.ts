@@ -43,6 +43,14 @@ function threadFaults(): Map<string, number> {
 
 export function startRoles(env: StartRoleEnv): Record<string, Handler> {
   const { commands, cleanups, bootNode, installUntilReady, gc } = env;
+  /** The RSS after GC: 500 ms of quiet, then two collections 100 ms apart (as every memory row reads it). */
+  const settledRss = async (): Promise<number> => {
+    await sleep(500);
+    gc();
+    await sleep(100);
+    gc();
+    return process.memoryUsage().rss;
+  };
   return {
     /** a node on `home` (fresh: cold transpile cache; reused: warm) for process-start timings */
     async start(a) {
@@ -106,13 +114,6 @@ export function startRoles(env: StartRoleEnv): Record<string, Handler> {
       cleanups.push(async () => {
         for (const w of workers) await w.terminate();
       });
-      const settle = async () => {
-        await sleep(500);
-        gc();
-        await sleep(100);
-        gc();
-        return process.memoryUsage().rss;
-      };
       const rust = kind === 'rust' ? str(a, 'rustWasm') : undefined;
       const install = async (tag: string, count: number): Promise<void> => {
         const processes = Array.from({ length: count }, (_, i) => ({ name: `idle${i}`, wasm: rust ?? 'probe-v1' }));
@@ -125,7 +126,7 @@ export function startRoles(env: StartRoleEnv): Record<string, Handler> {
         // then warm and jco loaded whether or not an earlier section used this home (a cold
         // cache's transpile in the kernel thread is not a cost of each idle process)
         if (node) await install('memwarm', 1);
-        const rss0 = await settle();
+        const rss0 = await settledRss();
         const t0 = performance.now();
         if (kind === 'worker') {
           for (let i = 0; i < n; i++) {
@@ -137,7 +138,7 @@ export function startRoles(env: StartRoleEnv): Record<string, Handler> {
           await install('mem', n);
         }
         const readyMs = performance.now() - t0;
-        const rss1 = await settle();
+        const rss1 = await settledRss();
         return { rss0, rss1, perProcess: (rss1 - rss0) / n, n, readyMs };
       });
       return {};
@@ -178,11 +179,7 @@ export function startRoles(env: StartRoleEnv): Record<string, Handler> {
         const bad = replies.filter((r, i) => r.text !== `ping ${addrs[i]}`).length;
         if (bad) throw new Error(`${bad} of ${n} answered wrongly`);
         const answeredMs = performance.now() - t0;
-        await sleep(500);
-        gc();
-        await sleep(100);
-        gc();
-        const rss1 = process.memoryUsage().rss;
+        const rss1 = await settledRss();
         return { n, readyMs, answeredMs, rss0, rss1 };
       });
       return {};
@@ -211,11 +208,7 @@ export function startRoles(env: StartRoleEnv): Record<string, Handler> {
         }
         await Promise.all(answered);
         const answeredMs = performance.now() - t0;
-        await sleep(500);
-        gc();
-        await sleep(100);
-        gc();
-        return { n, answeredMs, rss0, rss1: process.memoryUsage().rss };
+        return { n, answeredMs, rss0, rss1: await settledRss() };
       });
       return {};
     },

@@ -131,12 +131,13 @@ export class Kernel {
     return {
       node: this.node,
       send: (msg) => this.sendFromModule(entry, msg),
-      respond: (req, response, blob) =>
+      respond: (req, response, blob, onMailboxFull) =>
         void this.sendFromModule(entry, {
           id: req.id,
           target: req.rsvp ?? req.source,
           message: { tag: 'response', val: [response, undefined] },
           lazyLoadBlob: blob,
+          onMailboxFull,
         }),
       generationOf: (pid) => this.processes.generationOf(pid),
       print: (v, text) => this.print(v, text),

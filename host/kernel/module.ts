@@ -35,8 +35,11 @@ export interface ModuleContext {
    * Returns the message id used.
    */
   send(msg: ModuleSend): bigint;
-  /** Answer `req` (to its rsvp, else its source, with its id). */
-  respond(req: KernelMessage, response: Response, blob?: LazyLoadBlob | undefined): void;
+  /**
+   * Answer `req` (to its rsvp, else its source, with its id). `onMailboxFull` as in `send`: called
+   * when the target's full mailbox refuses the answer.
+   */
+  respond(req: KernelMessage, response: Response, blob?: LazyLoadBlob | undefined, onMailboxFull?: () => void): void;
   /** Generation of a running (or initialized) process, undefined if unknown. */
   generationOf(pid: ProcessId): Generation | undefined;
   /** Terminal print, prefixed like a process print, subject to the verbosity filter. */

@@ -13,18 +13,13 @@
 // under a registered symbol on globalThis.
 
 /** Where the glue looks for this thread's pool. */
-export const BLOB_POOL_KEY = Symbol.for('kinode-host.blob-pool');
+const BLOB_POOL_KEY = Symbol.for('kinode-host.blob-pool');
 
 /** At most this many spare buffers and bytes per thread: a pool is a reuse, not a cache. */
 const MAX_BUFFERS = 2;
 const MAX_BYTES = 16 * 1024 * 1024;
 /** Smaller blobs travel inside the message (message-codec.ts OOB_MIN_BYTES): never here. */
 const MIN_BYTES = 32 * 1024;
-
-export interface BlobPoolView {
-  /** A spare buffer of exactly `len` bytes (its old contents still in it), or undefined. */
-  take(len: number): ArrayBuffer | undefined;
-}
 
 const arrived = new WeakSet<ArrayBuffer>();
 /** buffers that two blobs of one batch share (one transfer, two views): never kept */
@@ -43,10 +38,11 @@ export function noteArrived(buf: ArrayBuffer): void {
   } else arrived.add(buf);
 }
 
-export class BlobPool implements BlobPoolView {
+export class BlobPool {
   private readonly spare: ArrayBuffer[] = [];
   private bytes = 0;
 
+  /** A spare buffer of exactly `len` bytes (its old contents still in it), or undefined. */
   take(len: number): ArrayBuffer | undefined {
     const spare = this.spare;
     for (let i = spare.length - 1; i >= 0; i--) {
@@ -64,9 +60,10 @@ export class BlobPool implements BlobPoolView {
    * transfer and is still attached here (a buffer is kept once: it leaves the arrived set).
    */
   release(bytes: Uint8Array): void {
-    if (bytes.byteLength < MIN_BYTES) return; // the usual small blob: one compare
+    // the usual small blob: one compare (a detached buffer's view reads 0 here too)
+    if (bytes.byteLength < MIN_BYTES) return;
     const buf = bytes.buffer;
-    if (!(buf instanceof ArrayBuffer) || !arrived.has(buf) || buf.byteLength === 0) return;
+    if (!(buf instanceof ArrayBuffer) || !arrived.has(buf)) return;
     arrived.delete(buf);
     const len = buf.byteLength;
     if (len > MAX_BYTES) return;

@@ -8,7 +8,7 @@
 // Actions run one at a time in arrival order; only AddZip is asynchronous, and while one is
 // under way its sender's later requests wait behind it (other senders do not).
 
-import type { Generation, KernelMessage, LazyLoadBlob, Message, Request } from '../../types.js';
+import type { Generation, KernelMessage, LazyLoadBlob, Request } from '../../types.js';
 import { packageStr } from '../../kernel/address.js';
 import { pidText } from '../../kernel/pid-text.js';
 import type { ModuleContext } from '../../kernel/module.js';
@@ -242,12 +242,11 @@ export class VfsHandler {
       return;
     }
     if (!out.spent) return this.ctx.respond(km, response, blob);
-    // as respond, but told when a full mailbox refuses the answer: the sender's expects-response
-    // timer then keeps the request (with this blob) for its timeout error, so the blob's buffer is
-    // not ours to reuse; otherwise the answer took that timer and nothing else holds the buffer
+    // told when a full mailbox refuses the answer: the sender's expects-response timer then keeps
+    // the request (with this blob) for its timeout error, so the blob's buffer is not ours to
+    // reuse; otherwise the answer took that timer and nothing else holds the buffer
     let refused = false;
-    const message: Message = { tag: 'response', val: [response, undefined] };
-    this.ctx.send({ id: km.id, target: km.rsvp ?? km.source, message, lazyLoadBlob: blob, onMailboxFull: () => (refused = true) });
+    this.ctx.respond(km, response, blob, () => (refused = true));
     if (!refused) giveBack(out.spent);
   }
 
