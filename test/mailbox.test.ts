@@ -13,6 +13,17 @@ after(() => cleanupTempDirs());
 const HS = { 0: 'http_server:distro:sys', 1: 'http-server:distro:sys' } as const;
 const MiB = 2 ** 20;
 
+function post(port: number, path: string, body: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', agent: false, headers: { 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 function get(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, agent: false }, (res) => {
@@ -83,6 +94,39 @@ describe('bounded mailboxes', () => {
       }
     });
   }
+
+  it("upload bodies http-server already budgeted are bounded by count, not refused again by the mailbox's bytes", async () => {
+    const dir = await makePackage({
+      packageName: 'big',
+      publisher: 'test.os',
+      witVersion: 1,
+      processes: [
+        { name: 'demo', wasm: 'probe-v1', requestCapabilities: [HS[1]], grantCapabilities: [HS[1]] },
+        { name: 'sender', wasm: 'probe-v1' },
+      ],
+    });
+    // 64 MiB of mailbox bytes, a 128 MiB body budget (the defaults): two 40 MiB uploads are both
+    // admitted; a process that has not yet taken the first used to refuse the second with a 503,
+    // so concurrent uploads to a busy process failed or not by thread timing
+    const node = await bootNode({ packages: [dir], verbosity: 0, httpTimeoutMs: 3000 });
+    try {
+      const stuck = 'fake.dev@demo:big:test.os';
+      const sender = 'fake.dev@sender:big:test.os';
+      assert.match(await node.waitForPrint(/big:test\.os: bind (reply|failed)/, 60000), /bind reply: \{"Ok":null\}/);
+      await node.waitForPrint(/probe ready fake\.dev@sender:big:test\.os/, 60000);
+      await cmd(node, sender, { op: 'saveCaps', caps: [{ issuer: stuck, params: '"messaging"' }] });
+      await node.driver().request(stuck, { op: 'spin' }); // it stops reading: both bodies stay in its mailbox
+      const body = new Uint8Array(40 * MiB).fill(0x75);
+      // never answered: each gets the request timeout, neither a 503
+      assert.deepEqual(await Promise.all([post(node.port, '/demo:big:test.os', body), post(node.port, '/demo:big:test.os', body)]), [408, 408]);
+      // the 80 MiB they hold still count for every other sender: a process's request is refused
+      await cmd(node, sender, { op: 'send', target: stuck, body: 'hello?', expects: 100, context: 'refused' });
+      const inbox = await inboxUntil(node, sender, (all) => all.some((e) => e.context === 'refused'), 30000);
+      assert.equal(inbox.find((e) => e.context === 'refused')!.errorKind, 'timeout');
+    } finally {
+      await node.stop();
+    }
+  });
 
   it('a mailbox that drains takes messages again', async () => {
     const dir = await makePackage({

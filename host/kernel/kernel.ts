@@ -170,7 +170,7 @@ export class Kernel {
       message: msg.message,
       lazyLoadBlob: msg.lazyLoadBlob,
     };
-    this.route(km, { kind: 'module', entry, onMailboxFull: msg.onMailboxFull });
+    this.route(km, { kind: 'module', entry, onMailboxFull: msg.onMailboxFull, bytesBudgeted: msg.bytesBudgeted });
     return id;
   }
 
@@ -528,7 +528,7 @@ export class Kernel {
     if (this.tap !== undefined) this.tap(km, sourceKey, rec ? rec.key : moduleEntry!.key);
     if (rec) {
       const d: Delivery = { kind: 'message', km };
-      if (!rec.slot.hasRoom(d)) return this.mailboxFull(rec, km, from);
+      if (!rec.slot.hasRoom(d, from.kind === 'module' && from.bytesBudgeted === true)) return this.mailboxFull(rec, km, from);
       if (rec.slot.refused > 0) {
         this.print(0, `kernel: mailbox of ${rec.key} takes messages again (${rec.slot.refused} refused while it was full)`);
         rec.slot.refused = 0;
@@ -598,5 +598,7 @@ export class Kernel {
   }
 }
 
-type Sender = { kind: 'process'; rec: ProcessRecord } | { kind: 'module'; entry: ModuleEntry; onMailboxFull?: (() => void) | undefined };
+type Sender =
+  | { kind: 'process'; rec: ProcessRecord }
+  | { kind: 'module'; entry: ModuleEntry; onMailboxFull?: (() => void) | undefined; bytesBudgeted?: boolean | undefined };
 

@@ -22,6 +22,11 @@ export interface ModuleSend {
   rsvp?: Address | undefined;
   /** called (synchronously, inside send) when the target process's mailbox is full and refuses the message */
   onMailboxFull?: (() => void) | undefined;
+  /**
+   * The module already holds this message's bytes against a budget of its own (http-server's
+   * body budget): the target's mailbox bounds it by message count, not again by bytes.
+   */
+  bytesBudgeted?: boolean | undefined;
 }
 
 export interface ModuleContext {

@@ -115,14 +115,19 @@ export class ProcessSlot {
     }
   }
 
-  /** Would the mailbox take `d`? (Errors for the process's own requests always fit.) */
-  hasRoom(d: Delivery): boolean {
+  /**
+   * Would the mailbox take `d`? (Errors for the process's own requests always fit.) A message whose
+   * bytes its sender already bounds (`bytesBudgeted`: http-server's body budget) is checked by
+   * count only: it still counts toward the bytes other senders are checked against.
+   */
+  hasRoom(d: Delivery, bytesBudgeted = false): boolean {
     if (d.kind === 'error') return true;
-    if (this.queuedMessages < this.limits.maxMessages && this.queuedBytes + sizeOf(d) <= this.limits.maxBytes) return true;
+    const fits = (): boolean =>
+      this.queuedMessages < this.limits.maxMessages && (bytesBudgeted || this.queuedBytes + sizeOf(d) <= this.limits.maxBytes);
+    if (fits()) return true;
     this.reclaim();
     // an empty mailbox takes one message of any size (the body limits are elsewhere)
-    if (this.queuedMessages === 0) return true;
-    return this.queuedMessages < this.limits.maxMessages && this.queuedBytes + sizeOf(d) <= this.limits.maxBytes;
+    return this.queuedMessages === 0 || fits();
   }
 
   /** What the mailbox holds now. */

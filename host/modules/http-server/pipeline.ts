@@ -303,6 +303,8 @@ export class HttpPipeline {
       },
       lazyLoadBlob: { mime: undefined, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) },
       onMailboxFull: () => this.unavailable(id, res),
+      // admitBody reserved these bytes: a slow process's mailbox need not refuse them again
+      bytesBudgeted: this.o.bodyBudget !== undefined,
     });
   }
 
