@@ -16,7 +16,7 @@ import type {
 import { addrStr, IdSource, NETWORK, packageStr, parseProcessId, pidStr } from './address.js';
 import { CapabilityStore } from './capabilities.js';
 import { CapabilityGate } from './capability-gate.js';
-import { isSystemProcessName } from './system-names.js';
+import { MissingSystemNames } from './system-names.js';
 import { pidText } from './pid-text.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
 import { ModuleTable, moduleSourceName, type ModuleEntry } from './module-table.js';
@@ -58,7 +58,7 @@ export class Kernel {
   private stopping = false;
   private readonly pool: WorkerPool;
   /** missing system modules already named in a print (each once; the name set is finite) */
-  private readonly missingModulesPrinted = new Set<string>();
+  private readonly missingSystem = new MissingSystemNames();
   private readonly limits: ProcessLimits;
   /** set only while an observer listens (the homepage's live view) */
   private tap: MessageTap | undefined;
@@ -512,7 +512,10 @@ export class Kernel {
     const rec = this.processes.get(targetText);
     const moduleEntry = rec ? undefined : this.modules.forSender(km.target.process, senderGen);
     if (!rec && !moduleEntry) {
-      this.printMissingModule(targetText, sourceText, senderGen);
+      // issue 8.5: a Kinode system process this node does not provide is named once, at verbosity 0
+      if (this.missingSystem.firstMiss(targetText, senderGen)) {
+        this.print(0, `kernel: ${targetText} is a Kinode system process that kinode-host does not provide; dropping messages to it (first from ${sourceText})`);
+      }
       this.print(2, `event loop: process ${sourceText} sent message to non-existing ${targetText}; dropping message`);
       this.throwTimeout(km, from);
       return;
@@ -546,13 +549,6 @@ export class Kernel {
       this.print(0, `${entry.key}: error handling message from ${sourceText}: ${(e as Error).message}`);
       this.throwTimeout(km, from);
     }
-  }
-
-  /** Issue 8.5: a Kinode system process this node does not provide is named once, at verbosity 0. */
-  private printMissingModule(target: string, source: string, era: Generation | undefined): void {
-    if (!isSystemProcessName(target, era) || this.missingModulesPrinted.has(target)) return;
-    this.missingModulesPrinted.add(target);
-    this.print(0, `kernel: ${target} is a Kinode system process that kinode-host does not provide; dropping messages to it (first from ${source})`);
   }
 
   /**

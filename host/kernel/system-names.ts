@@ -18,3 +18,15 @@ for (const [key, n] of Object.entries(names) as Array<[string, ModuleNames | unk
 export function isSystemProcessName(pid: string, era: Generation | undefined): boolean {
   return era === undefined ? byEra[0].has(pid) || byEra[1].has(pid) : byEra[era].has(pid);
 }
+
+/** The system process ids already named in a print: each is named once per node. */
+export class MissingSystemNames {
+  private readonly named = new Set<string>();
+
+  /** True the first time a message goes to `pid`, a system process id of the era that this node does not provide. */
+  firstMiss(pid: string, era: Generation | undefined): boolean {
+    if (!isSystemProcessName(pid, era) || this.named.has(pid)) return false;
+    this.named.add(pid);
+    return true;
+  }
+}
