@@ -8,11 +8,12 @@
 // whose timer is armed for its head. Starting and taking a timer is a list insert and unlink; a
 // setTimeout + clearTimeout per request (a Timeout object, the timer list and a libuv clock read
 // each) was a measured part of the kernel's per-message cost (docs/performance.md §13).
-// Per holder the entries sit in a PendingTable, not a Map of entries: a churning Map's dropped
-// hash tables would keep finished requests (and their blobs) alive (pending-table.ts).
+// Per holder the entries sit in an IdTable, not a Map: a Map that takes and drops an entry per
+// message resizes with every batch, and its dropped tables would keep finished requests (and
+// their blobs) alive (id-table.ts, pending-table.ts).
 
 import type { Address, LazyLoadBlob, Request } from '../types.js';
-import { PendingTable } from './pending-table.js';
+import { IdTable } from './id-table.js';
 
 /** setTimeout's limit; longer timeouts never fire in practice */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -43,7 +44,7 @@ interface Lane {
 
 export class RequestTimers {
   /** holder process key -> request id -> timer */
-  private readonly byHolder = new Map<string, PendingTable<Entry>>();
+  private readonly byHolder = new Map<string, IdTable<Entry>>();
   /** timeout length (ms) -> its lane */
   private readonly lanes = new Map<number, Lane>();
 
@@ -70,7 +71,7 @@ export class RequestTimers {
     if (lane.timer === undefined) lane.timer = setTimeout(() => this.fire(lane), ms);
     else if (lane.head === e) lane.timer.ref(); // the lane was empty: its timer keeps the node up again
     let of = this.byHolder.get(holder);
-    if (!of) this.byHolder.set(holder, (of = new PendingTable()));
+    if (!of) this.byHolder.set(holder, (of = new IdTable()));
     of.set(id, e);
   }
 
