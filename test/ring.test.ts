@@ -7,7 +7,7 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { newRing, RingReceiver, RingSender } from '../host/process/ring.js';
 import { bootNode, cleanupTempDirs, cmd, makePackage, unb64, type InboxEntry } from './helpers.js';
@@ -91,6 +91,26 @@ describe('shared-memory ring', () => {
       );
       assert.equal(rx.next(), undefined);
       assert.equal(rx.pending(), false);
+    } finally {
+      port1.close();
+      port2.close();
+    }
+  });
+
+  it('the writer gets the room back: once the reader took all there was, a full ring takes items again', () => {
+    // the reader frees what it read in steps (an eighth of the ring, or when it finds no more):
+    // a writer that never saw the room would send everything after the first fill by the port
+    const sab = newRing(1024);
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const tx = new RingSender(sab, port1);
+      const rx = new RingReceiver(sab, port2);
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 64; i++) tx.sendBytes(new Uint8Array([round, i, 0, 0, 0, 0, 0, 0])); // 16 bytes each: the ring, exactly full
+        assert.equal(receiveMessageOnPort(port2), undefined, `round ${round}: an item went to the port`);
+        for (let i = 0; i < 64; i++) assert.deepEqual([...(rx.next() as Uint8Array).subarray(0, 2)], [round, i]);
+        assert.equal(rx.next(), undefined);
+      }
     } finally {
       port1.close();
       port2.close();
