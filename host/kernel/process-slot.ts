@@ -122,12 +122,16 @@ export class ProcessSlot {
    */
   hasRoom(d: Delivery, bytesBudgeted = false): boolean {
     if (d.kind === 'error') return true;
-    const fits = (): boolean =>
-      this.queuedMessages < this.limits.maxMessages && (bytesBudgeted || this.queuedBytes + sizeOf(d) <= this.limits.maxBytes);
-    if (fits()) return true;
+    const bytes = bytesBudgeted ? 0 : sizeOf(d);
+    if (this.fits(bytes)) return true;
     this.reclaim();
     // an empty mailbox takes one message of any size (the body limits are elsewhere)
-    return this.queuedMessages === 0 || fits();
+    return this.queuedMessages === 0 || this.fits(bytes);
+  }
+
+  /** Room for one more message of `bytes` (0: bounded by count only). */
+  private fits(bytes: number): boolean {
+    return this.queuedMessages < this.limits.maxMessages && (bytes === 0 || this.queuedBytes + bytes <= this.limits.maxBytes);
   }
 
   /** What the mailbox holds now. */
