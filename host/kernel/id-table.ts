@@ -6,8 +6,8 @@
 // table every few dozen operations, and each resize allocates a new table and rehashes every
 // bigint key: 6–8 % of the kernel thread's CPU in the Rust pair (docs/performance.md §31). Here
 // the arrays only grow, to twice the largest count seen; a deleted slot is filled by moving the
-// entries after it back (no tombstones), and the hash is the id's low 32 bits read through a
-// typed array, which allocates nothing.
+// entries after it back (no tombstones), and the hash folds the id's two 32-bit halves, read
+// through a typed array, which allocates nothing.
 
 const EMPTY = undefined;
 const INITIAL = 16;
@@ -45,22 +45,24 @@ export class IdTable<T> {
     return i < 0 ? undefined : this.vals[i];
   }
 
-  /** Adds or replaces the entry for `id`. */
-  set(id: bigint, value: T): void {
+  /** Adds or replaces the entry for `id`; returns the entry it replaced. */
+  set(id: bigint, value: T): T | undefined {
     if ((this.count + 1) * 2 > this.keys.length) this.grow();
     let i = this.slotOf(id);
     for (;;) {
       const k = this.keys[i];
       if (k === EMPTY) break;
       if (k === id) {
+        const old = this.vals[i];
         this.vals[i] = value;
-        return;
+        return old;
       }
       i = (i + 1) & this.mask;
     }
     this.keys[i] = id;
     this.vals[i] = value;
     this.count++;
+    return undefined;
   }
 
   /** Removes and returns the entry. */

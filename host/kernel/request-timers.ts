@@ -59,9 +59,11 @@ export class RequestTimers {
 
   /** Time `request` (it has expects-response) sent by `holder` with `id`. */
   start(holder: string, id: bigint, request: Request, blob: LazyLoadBlob | undefined, originalTarget: Address): void {
-    this.take(holder, id);
     const ms = Number(request.expectsResponse!) * 1000;
-    if (ms > MAX_TIMER_MS) return; // effectively never times out
+    if (ms > MAX_TIMER_MS) {
+      this.take(holder, id); // effectively never times out: only an earlier timer of this id goes
+      return;
+    }
     let lane = this.lanes.get(ms);
     if (!lane) this.lanes.set(ms, (lane = { ms, head: undefined, tail: undefined, timer: undefined }));
     const e: Entry = { originalTarget, request, blob, holder, id, due: performance.now() + ms, lane, prev: lane.tail, next: undefined };
@@ -72,7 +74,9 @@ export class RequestTimers {
     else if (lane.head === e) lane.timer.ref(); // the lane was empty: its timer keeps the node up again
     let of = this.byHolder.get(holder);
     if (!of) this.byHolder.set(holder, (of = new IdTable()));
-    of.set(id, e);
+    // a reused id replaces its earlier timer (one lookup of the holder and one probe, on every request)
+    const replaced = of.set(id, e);
+    if (replaced) this.unlink(replaced);
   }
 
   /** Forget every timer of a holder (its instance ended). */
