@@ -1,196 +1,17 @@
 // http-server through a real node, with real clients on 127.0.0.1: Node's fetch and http, `ws`,
 // curl, and Python (`websockets`, `msgpack` from Debian, run with /usr/bin/python3). Processes
-// of both generations: the `echo` and book-like servers of components/servers/ and the probe.
+// of both generations: the `echo` server of components/servers/ and the probe (the book's
+// examples: http-server-book.test.ts; the node and the clients: http-node.ts).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
-import WebSocket from 'ws';
-import type { KinodeNode } from '../host/node.js';
-import type { HttpServerModule } from '../host/modules/http-server/index.js';
 import { encodeExtPushData } from '../host/wire/msgpack.js';
-import { bootNode, cleanupTempDirs, cmd, makePackage, tempDir, type PackageFixture } from './helpers.js';
-
-const HS = ['http_server:distro:sys', 'http-server:distro:sys'] as const;
-const serversWasm = (gen: 0 | 1): string => fileURLToPath(new URL(`../../components/build/servers-v${gen}.wasm`, import.meta.url));
-const PYTHON = '/usr/bin/python3';
-const pythonOk = spawnSync(PYTHON, ['-c', 'import websockets, msgpack'], { stdio: 'ignore' }).status === 0;
-const curlOk = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
-
-interface HttpNode {
-  node: KinodeNode;
-  mod: HttpServerModule;
-  port: number;
-  base: string;
-  home: string;
-  lines: string[];
-  stop(): Promise<void>;
-}
-
-/** A node serving on its own port (0: any free one on 127.0.0.1) with its own http-server module. */
-async function bootHttpNode(packages: PackageFixture[], opts: { password?: string; requestTimeoutMs?: number; maxBodyBytes?: number } = {}): Promise<HttpNode> {
-  const home = tempDir('kh-hs-');
-  const lines: string[] = [];
-  const dirs = [];
-  for (const p of packages) dirs.push(await makePackage(p));
-  const node = await bootNode({
-    home,
-    packages: dirs,
-    verbosity: 1,
-    password: 'password' in opts ? opts.password : 'secret-pw',
-    httpTimeoutMs: opts.requestTimeoutMs ?? 2000,
-    maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
-    print: (l) => {
-      lines.push(l);
-      if (process.env.HS_DEBUG) console.error(`[node] ${l.slice(0, 300)}`);
-    },
-  });
-  const mod = node.module<HttpServerModule>('http-server:distro:sys')!;
-  return {
-    node,
-    mod,
-    port: node.port,
-    base: `http://127.0.0.1:${node.port}`,
-    home,
-    lines,
-    stop: () => node.stop(),
-  };
-}
-
-const both = (gen: 0 | 1) => ({ requestCapabilities: [HS[gen]], grantCapabilities: [HS[gen]] });
-const echoPkg = (gen: 0 | 1): PackageFixture => ({
-  packageName: gen === 0 ? 'echo-zero' : 'echo',
-  publisher: 'template.os',
-  witVersion: gen,
-  processes: [{ name: 'echo', wasm: serversWasm(gen), ...both(gen) }],
-});
-const probePkg = (gen: 0 | 1): PackageFixture => ({
-  packageName: gen === 0 ? 'probe-zero' : 'probe',
-  publisher: 'test.os',
-  witVersion: gen,
-  processes: [
-    { name: 'probe', wasm: `probe-v${gen}`, ...both(gen) },
-    { name: 'nocap', wasm: `probe-v${gen}` },
-    { name: 'nogrant', wasm: `probe-v${gen}`, requestCapabilities: [HS[gen]] },
-  ],
-});
-const bookPkgs = (gen: 0 | 1): PackageFixture[] =>
-  ['http-server', 'ws-server', 'ws-server-with-reply'].map((name) => ({
-    packageName: name,
-    publisher: 'template.os',
-    witVersion: gen,
-    processes: [{ name, wasm: serversWasm(gen), onExit: 'None', ...both(gen) }],
-  }));
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** An HTTP request with full control of headers (Host, Cookie) and the raw path. */
-function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function run(cmdName: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmdName, args, { timeout: 60000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
-
-const curl = (args: string[]) => run('curl', ['-s', '-S', '--max-time', '30', ...args]);
-const python = (script: string, ...args: string[]) => run(PYTHON, ['-c', script, ...args]);
-
-/** A `ws` client that collects what it receives. */
-async function wsClient(url: string, headers: Record<string, string> = {}) {
-  const ws = new WebSocket(url, { headers, perMessageDeflate: false });
-  const got: Array<{ kind: string; data: Buffer | string }> = [];
-  let notify: (() => void) | undefined;
-  const push = (kind: string, data: Buffer | string) => {
-    got.push({ kind, data });
-    notify?.();
-  };
-  ws.on('message', (d, isBinary) => push(isBinary ? 'binary' : 'text', isBinary ? (d as Buffer) : d.toString()));
-  ws.on('ping', (d) => push('ping', d));
-  ws.on('close', (code) => push('close', String(code)));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`unexpected-response ${res.statusCode}`)));
-  });
-  const next = async (pred: (m: { kind: string; data: Buffer | string }) => boolean = () => true, timeoutMs = 10000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = got.findIndex(pred);
-      if (i >= 0) return got.splice(i, 1)[0]!;
-      if (Date.now() > deadline) throw new Error(`ws: nothing matching; got ${JSON.stringify(got)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 200);
-        notify = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-    }
-  };
-  return { ws, got, next };
-}
-
-/** A WebSocket handshake that is refused: the HTTP status it got instead. */
-function wsRefusedStatus(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => {
-      ws.terminate();
-      reject(new Error('the upgrade was accepted'));
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
-    ws.once('error', (e) => reject(e));
-  });
-}
-
-const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-interface EchoReply {
-  http: {
-    source_socket_addr: string | null;
-    method: string;
-    url: string;
-    bound_path: string;
-    headers: Record<string, string>;
-    url_params: Record<string, string>;
-    query_params: Record<string, string>;
-  };
-  body: string | null;
-}
-
-interface AwaitResult {
-  ok?: { source: string; body: string };
-  err?: { errorKind: string };
-}
+import { cleanupTempDirs, cmd } from './helpers.js';
+import { HS, pythonOk, curlOk, type HttpNode, bootHttpNode, both, echoPkg, probePkg, raw, run, curl, python, wsClient, wsRefusedStatus, esc, type EchoReply, type AwaitResult } from './http-node.js';
 
 // ==========================================================================================
 
@@ -199,7 +20,7 @@ describe('http-server through a node', () => {
   let cookie = '';
 
   before(async () => {
-    h = await bootHttpNode([echoPkg(0), echoPkg(1), probePkg(0), probePkg(1), ...bookPkgs(1)]);
+    h = await bootHttpNode([echoPkg(0), echoPkg(1), probePkg(0), probePkg(1)]);
     await h.node.waitForPrint(/^echo:template\.os: echo bound$/, 60000);
     await h.node.waitForPrint(/^echo-zero:template\.os: echo bound$/, 60000);
     for (const pkg of ['probe:test.os', 'probe-zero:test.os']) {
@@ -533,93 +354,6 @@ asyncio.run(main())
     });
   });
 
-  describe('the book examples, process-v1', () => {
-    it('http-server: curl PUT gets the answer; the body is printed as serde_json::Value', { skip: !curlOk && 'curl missing' }, async () => {
-      await h.node.waitForPrint(/^http-server:template\.os: begin$/);
-      const r = await curl(['-i', '-X', 'PUT', '-d', '{"Hello":"greetings"}', `${h.base}/http-server:http-server:template.os`]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /^HTTP\/1\.1 200 OK\r\n/);
-      assert.match(r.stdout, /\r\ncontent-type: application\/octet-stream\r\n/i);
-      assert.match(r.stdout, /\r\ncontent-length: 0\r\n/i);
-      await h.node.waitForPrint(/^http-server:template\.os: Ok\(Object \{"Hello": String\("greetings"\)\}\)$/);
-      const g = await fetch(`${h.base}/http-server:http-server:template.os`);
-      assert.equal(g.status, 408); // the example does not answer non-PUT requests
-      await h.node.waitForPrint(/^http-server:template\.os: received a non-PUT HTTP request, skipping$/);
-    });
-
-    it('ws-server with a Python websockets client', { skip: !pythonOk && 'python3-websockets missing' }, async () => {
-      await h.node.waitForPrint(/^ws-server:template\.os: begin$/);
-      const out = await python(BOOK_WS_CLIENT, `ws://localhost:${h.port}/ws-server:ws-server:template.os`);
-      assert.equal(out.code, 0, out.stderr);
-      assert.equal(out.stdout, 'Received from server: "ack client connection"\nSent to server: Hello from client\n');
-      await h.node.waitForPrint(/^ws-server:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
-      await h.node.waitForPrint(/^ws-server:template\.os: got Close push$/);
-    });
-
-    it('ws-server-with-reply with Python msgpack; the unanswered ext request times out', { skip: !pythonOk && 'python3-msgpack missing' }, async () => {
-      await h.node.waitForPrint(/^ws-server-with-reply:template\.os: begin$/);
-      const out = await python(BOOK_WS_REPLY_CLIENT, `ws://localhost:${h.port}/ws-server-with-reply:ws-server-with-reply:template.os`);
-      assert.equal(out.code, 0, out.stderr);
-      assert.equal(out.stdout, 'Received from server: ack client connection\n');
-      await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
-      await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got Close push$/);
-      // expects_response(15) and nobody answers the envelope: a timeout send-error
-      await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got send error!$/, 40000);
-    });
-  });
-});
-
-// Our own Python clients doing what the book's ws-client.py scripts do.
-const BOOK_WS_CLIENT = `
-import asyncio, sys, websockets
-async def main():
-    ws = await websockets.connect(sys.argv[1], ping_interval=None)
-    message = await ws.recv()
-    print(f"Received from server: {message}")
-    await ws.send("Hello from client")
-    print("Sent to server: Hello from client")
-    await ws.close()
-asyncio.run(main())
-`;
-
-const BOOK_WS_REPLY_CLIENT = `
-import asyncio, sys, msgpack, websockets
-async def main():
-    ws = await websockets.connect(sys.argv[1], ping_interval=None)
-    frame = msgpack.unpackb(await ws.recv(), raw=False)["WebSocketExtPushData"]
-    print(f"Received from server: {msgpack.unpackb(bytes(frame['blob']), raw=False)}")
-    await ws.send(msgpack.packb("Hello from client", use_bin_type=True))
-    await ws.close()
-asyncio.run(main())
-`;
-
-describe('the book examples, process-v0', () => {
-  let h: HttpNode;
-  before(async () => {
-    h = await bootHttpNode(bookPkgs(0));
-  });
-  after(async () => {
-    await h?.stop();
-  });
-
-  it('http-server, ws-server and ws-server-with-reply', { skip: (!pythonOk || !curlOk) && 'python3 websockets/msgpack or curl missing' }, async () => {
-    await h.node.waitForPrint(/^http-server:template\.os: begin$/, 60000);
-    const r = await curl(['-X', 'PUT', '-d', '{"Hello":"greetings"}', '-w', '%{http_code}', `${h.base}/http-server:http-server:template.os`]);
-    assert.equal(r.stdout, '200');
-    await h.node.waitForPrint(/^http-server:template\.os: Ok\(Object \{"Hello": String\("greetings"\)\}\)$/);
-
-    await h.node.waitForPrint(/^ws-server:template\.os: begin$/, 60000);
-    const ws = await python(BOOK_WS_CLIENT, `ws://127.0.0.1:${h.port}/ws-server:ws-server:template.os`);
-    assert.equal(ws.stdout, 'Received from server: "ack client connection"\nSent to server: Hello from client\n', ws.stderr);
-    await h.node.waitForPrint(/^ws-server:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
-    await h.node.waitForPrint(/^ws-server:template\.os: got Close push$/);
-
-    await h.node.waitForPrint(/^ws-server-with-reply:template\.os: begin$/, 60000);
-    const wr = await python(BOOK_WS_REPLY_CLIENT, `ws://127.0.0.1:${h.port}/ws-server-with-reply:ws-server-with-reply:template.os`);
-    assert.equal(wr.stdout, 'Received from server: ack client connection\n', wr.stderr);
-    await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
-    await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got send error!$/, 40000);
-  });
 });
 
 describe('a raw socket', () => {
