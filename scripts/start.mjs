@@ -20,6 +20,10 @@ const node = spawn(process.execPath, [join(ROOT, 'dist', 'host', 'cli', 'main.js
   cwd: ROOT,
   stdio: 'inherit',
 });
-// the node handles SIGINT/SIGTERM itself (a terminal's Ctrl-C reaches both of us)
-for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => {});
+// The node handles SIGINT/SIGTERM itself and stops once, whichever comes first. A terminal's
+// Ctrl-C reaches both of us; a supervisor's SIGTERM (systemd, `docker stop`, `kill <pid>`)
+// reaches only this wrapper, so pass it on, and exit when the node has.
+for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => {
+  if (node.exitCode === null && node.signalCode === null) node.kill(s);
+});
 node.on('exit', (code) => process.exit(code ?? 1));
