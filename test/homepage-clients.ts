@@ -6,7 +6,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { KinodeNode } from '../host/node.js';
-import { bootNode, makePackage, tempDir, type PackageFixture } from './helpers.js';
+import { bootNode, browserEnv, makePackage, tempDir, type PackageFixture } from './helpers.js';
 
 export const PASSWORD = 'correct horse battery staple';
 export const PYTHON = '/usr/bin/python3';
@@ -103,6 +103,7 @@ export async function launch(): Promise<BrowserContext> {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+    env: browserEnv(),
     viewport: { width: 1280, height: 860 },
   });
 }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import type { KinodeNode } from '../host/node.js';
 import { createHttpServerModule } from '../host/modules/http-server/index.js';
-import { bootNode, cleanupTempDirs, makePackage, tempDir } from './helpers.js';
+import { bootNode, browserEnv, cleanupTempDirs, makePackage, tempDir } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const serversWasm = fileURLToPath(new URL('../../components/build/servers-v1.wasm', import.meta.url));
@@ -114,7 +114,7 @@ async function launchChromium(): Promise<{ proc: ChildProcess; cdp: Cdp }> {
       '--remote-debugging-port=0',
       'about:blank',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: browserEnv() },
   );
   const browserUrl = await new Promise<string>((resolve, reject) => {
     let err = '';

@@ -10,7 +10,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chromium, type BrowserContext } from 'playwright-core';
 import type { KinodeNode } from '../host/node.js';
-import { bootNode, cleanupTempDirs, cmd, makePackage, tempDir } from './helpers.js';
+import { bootNode, browserEnv, cleanupTempDirs, cmd, makePackage, tempDir } from './helpers.js';
 import { storageWasm, type Reply } from './storage-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -130,6 +130,7 @@ for (const gen of [0, 1] as const) {
         executablePath: CHROMIUM,
         headless: true,
         args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+        env: browserEnv(),
       });
       const page = await browser.newPage();
       const failed: string[] = [];
