@@ -1,5 +1,6 @@
 // Entries keyed by a u64 message id (a bigint), for tables that take and drop an entry per
-// message: the kernel's expects-response timers (request-timers.ts).
+// message: the kernel's expects-response timers (request-timers.ts) and a process's outstanding
+// requests (process/process-host.ts).
 //
 // Why not a Map<bigint, …> (or PendingTable's Map of slot numbers): a Map whose live count swings
 // with the batches (64 requests in flight, ~30 answered per batch) grows and shrinks its hash

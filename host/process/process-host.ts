@@ -17,6 +17,7 @@ import type {
   SendError,
 } from '../types.js';
 import { addrStr, IdSource, sameAddress } from '../kernel/address.js';
+import { IdTable } from '../kernel/id-table.js';
 import type { KernelLink } from './kernel-link.js';
 import { threadBlobPool } from './blob-pool.js';
 
@@ -34,7 +35,13 @@ export class ProcessHost {
   private prompting: KernelMessage | undefined;
   private lastBlob: LazyLoadBlob | undefined;
   private blobPresent = false;
-  private readonly contexts = new Map<bigint, Outstanding>();
+  /**
+   * Outstanding requests by id. An IdTable, not a Map: with many requests in flight the live count
+   * swings with each batch, and a Map rehashes into a new table every few dozen inserts; after a
+   * burst had grown it, each new table was fresh memory, page-faulted on every rehash
+   * (docs/performance.md §33).
+   */
+  private readonly contexts = new IdTable<Outstanding>();
   private readonly backlog: Delivery[] = [];
   private readonly ids = new IdSource();
   private readonly blobs = threadBlobPool();
@@ -102,7 +109,7 @@ export class ProcessHost {
   private freshId(): bigint {
     for (;;) {
       const id = this.ids.take();
-      if (!this.contexts.has(id)) return id;
+      if (this.contexts.get(id) === undefined) return id;
     }
   }
 
@@ -217,18 +224,16 @@ export class ProcessHost {
     for (;;) {
       const d = this.backlog.shift() ?? this.link.nextDelivery();
       if (d.kind === 'error') {
-        const out = this.contexts.get(d.id);
+        const out = this.contexts.delete(d.id);
         if (!out) continue; // nobody waits for it any more
-        this.contexts.delete(d.id);
         this.prompting = out.prompting;
         if (this.generation === 1) this.blobPresent = false;
         return { tag: 'err', val: [d.error, out.context] };
       }
       const km = d.km;
       if (km.message.tag === 'response') {
-        const out = this.contexts.get(km.id);
+        const out = this.contexts.delete(km.id);
         if (!out) continue; // responses without a context are dropped
-        this.contexts.delete(km.id);
         this.prompting = out.prompting;
         this.takeBlob(km.lazyLoadBlob);
         return { tag: 'ok', val: [km.source, { tag: 'response', val: [km.message.val[0], out.context] }] };
