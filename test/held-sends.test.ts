@@ -42,7 +42,7 @@ for (const gen of [0, 1] as const) {
       const { node, p } = await boot('order');
       try {
         const d = node.driver();
-        const n = 100; // more than a worker holds back at once
+        const n = 100; // more than one delivery batch's worth, as any batching must keep in order
         for (let i = 0; i < n; i++) void d.request(p, { op: 'send', target: DRIVER, body: `n${i}` });
         await d.waitFor((r) => r.text === `n${n - 1}`, 30000);
         const got = d.received.filter((r) => r.source === p).map((r) => r.text);
