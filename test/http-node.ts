@@ -113,6 +113,23 @@ export function run(cmdName: string, args: string[], input?: string): Promise<{ 
 export const curl = (args: string[]) => run('curl', ['-s', '-S', '--max-time', '30', ...args]);
 export const python = (script: string, ...args: string[]) => run(PYTHON, ['-c', script, ...args]);
 
+/**
+ * The book's examples print `begin` and then bind, so a client that starts right after the print
+ * can find the path not bound yet: a 404, which never reaches the process. Repeats `attempt`
+ * while `notBound` says so (bounded); what it finally returns is the test's to judge.
+ */
+export async function onceBound<T>(attempt: () => Promise<T>, notBound: (r: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await attempt();
+    if (!notBound(r) || Date.now() > deadline) return r;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+/** curl's status line or `-w %{http_code}` output, or Python websockets' refusal, says 404 */
+export const said404 = (r: { stdout: string; stderr: string }): boolean =>
+  /^HTTP\/1\.1 404 /.test(r.stdout) || r.stdout === '404' || /HTTP 404\b/.test(r.stderr);
+
 /** A `ws` client that collects what it receives. */
 export async function wsClient(url: string, headers: Record<string, string> = {}) {
   const ws = new WebSocket(url, { headers, perMessageDeflate: false });

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupTempDirs } from './helpers.js';
-import { bookPkgs, bootHttpNode, curl, curlOk, python, pythonOk, type HttpNode } from './http-node.js';
+import { bookPkgs, bootHttpNode, curl, curlOk, onceBound, python, pythonOk, said404, type HttpNode } from './http-node.js';
 
 after(() => cleanupTempDirs());
 
@@ -20,7 +20,7 @@ describe('the book examples, process-v1', () => {
 
   it('http-server: curl PUT gets the answer; the body is printed as serde_json::Value', { skip: !curlOk && 'curl missing' }, async () => {
     await h.node.waitForPrint(/^http-server:template\.os: begin$/, 60000);
-    const r = await curl(['-i', '-X', 'PUT', '-d', '{"Hello":"greetings"}', `${h.base}/http-server:http-server:template.os`]);
+    const r = await onceBound(() => curl(['-i', '-X', 'PUT', '-d', '{"Hello":"greetings"}', `${h.base}/http-server:http-server:template.os`]), said404);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(r.stdout, /\r\ncontent-type: application\/octet-stream\r\n/i);
@@ -33,7 +33,7 @@ describe('the book examples, process-v1', () => {
 
   it('ws-server with a Python websockets client', { skip: !pythonOk && 'python3-websockets missing' }, async () => {
     await h.node.waitForPrint(/^ws-server:template\.os: begin$/, 60000);
-    const out = await python(BOOK_WS_CLIENT, `ws://localhost:${h.port}/ws-server:ws-server:template.os`);
+    const out = await onceBound(() => python(BOOK_WS_CLIENT, `ws://localhost:${h.port}/ws-server:ws-server:template.os`), said404);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stdout, 'Received from server: "ack client connection"\nSent to server: Hello from client\n');
     await h.node.waitForPrint(/^ws-server:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
@@ -42,7 +42,7 @@ describe('the book examples, process-v1', () => {
 
   it('ws-server-with-reply with Python msgpack; the unanswered ext request times out', { skip: !pythonOk && 'python3-msgpack missing' }, async () => {
     await h.node.waitForPrint(/^ws-server-with-reply:template\.os: begin$/, 60000);
-    const out = await python(BOOK_WS_REPLY_CLIENT, `ws://localhost:${h.port}/ws-server-with-reply:ws-server-with-reply:template.os`);
+    const out = await onceBound(() => python(BOOK_WS_REPLY_CLIENT, `ws://localhost:${h.port}/ws-server-with-reply:ws-server-with-reply:template.os`), said404);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stdout, 'Received from server: ack client connection\n');
     await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
@@ -87,18 +87,18 @@ describe('the book examples, process-v0', () => {
 
   it('http-server, ws-server and ws-server-with-reply', { skip: (!pythonOk || !curlOk) && 'python3 websockets/msgpack or curl missing' }, async () => {
     await h.node.waitForPrint(/^http-server:template\.os: begin$/, 60000);
-    const r = await curl(['-X', 'PUT', '-d', '{"Hello":"greetings"}', '-w', '%{http_code}', `${h.base}/http-server:http-server:template.os`]);
+    const r = await onceBound(() => curl(['-X', 'PUT', '-d', '{"Hello":"greetings"}', '-w', '%{http_code}', `${h.base}/http-server:http-server:template.os`]), said404);
     assert.equal(r.stdout, '200');
     await h.node.waitForPrint(/^http-server:template\.os: Ok\(Object \{"Hello": String\("greetings"\)\}\)$/);
 
     await h.node.waitForPrint(/^ws-server:template\.os: begin$/, 60000);
-    const ws = await python(BOOK_WS_CLIENT, `ws://127.0.0.1:${h.port}/ws-server:ws-server:template.os`);
+    const ws = await onceBound(() => python(BOOK_WS_CLIENT, `ws://127.0.0.1:${h.port}/ws-server:ws-server:template.os`), said404);
     assert.equal(ws.stdout, 'Received from server: "ack client connection"\nSent to server: Hello from client\n', ws.stderr);
     await h.node.waitForPrint(/^ws-server:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
     await h.node.waitForPrint(/^ws-server:template\.os: got Close push$/);
 
     await h.node.waitForPrint(/^ws-server-with-reply:template\.os: begin$/, 60000);
-    const wr = await python(BOOK_WS_REPLY_CLIENT, `ws://127.0.0.1:${h.port}/ws-server-with-reply:ws-server-with-reply:template.os`);
+    const wr = await onceBound(() => python(BOOK_WS_REPLY_CLIENT, `ws://127.0.0.1:${h.port}/ws-server-with-reply:ws-server-with-reply:template.os`), said404);
     assert.equal(wr.stdout, 'Received from server: ack client connection\n', wr.stderr);
     await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got Text from WS: Ok\("Hello from client"\)$/);
     await h.node.waitForPrint(/^ws-server-with-reply:template\.os: got send error!$/, 40000);
