@@ -17,7 +17,7 @@
 // of the tail after writing it; the reader frees entries with a store of the head once an eighth
 // of the ring was read, or when it finds nothing more to take (RingReceiver.publish).
 
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
 
 /**
  * 32 KiB per direction: a batch of 64 in-flight small messages (~150 bytes each encoded) fits about
@@ -30,6 +30,8 @@ export const RING_DATA_BYTES = 32 * 1024;
 const ARENA_BYTES = 16 * 1024;
 const HEAD = 0;
 const TAIL = 16;
+/** writer -> reader: items posted to the port so far (the reader asks the port only when it moved) */
+const PORTED = 24;
 const DATA = 128;
 const WRAP = -1;
 
@@ -69,13 +71,17 @@ export class RingSender {
     if (this.write(b, seq)) return;
     const own = b.slice();
     this.port.postMessage([seq, own] satisfies PortItem, [own.buffer]);
+    Atomics.add(this.ctl, PORTED, 1);
   }
 
   /** Send a structured object (always over the port), in sequence with the bytes items; `transfer` moves buffers instead of cloning them. */
-  sendObject(m: unknown, transfer?: ArrayBuffer[]): void {
+  sendObject(m: unknown, transfer?: readonly TransferListItem[]): void {
     const seq = this.seq;
     this.seq = (seq + 1) | 0;
     this.port.postMessage([seq, m] satisfies PortItem, transfer);
+    // after the post: a port's post is in its peer's queue when it returns, so a reader that sees
+    // the count finds the item (receiveMessageOnPort on an empty port was a measured cost of every poll)
+    Atomics.add(this.ctl, PORTED, 1);
   }
 
   private write(b: Uint8Array, seq: number): boolean {
@@ -111,6 +117,8 @@ export class RingReceiver {
   /** the head as the writer last saw it: freed bytes are published in steps (fromRing) */
   private publishedHead: number;
   private expect = 0;
+  /** port items taken so far (compared with the writer's PORTED count) */
+  private portTaken = 0;
   /** a port item taken ahead of its turn (at most one: the port itself is in order) */
   private early: PortItem | undefined;
   /** where items are copied out of the ring (copyOut) */
@@ -141,8 +149,10 @@ export class RingReceiver {
     let got = this.fromRing(want);
     if (got !== undefined) return got;
     if (early !== undefined) return undefined; // the wanted item is in the ring and not visible yet
+    if (Atomics.load(this.ctl, PORTED) === this.portTaken) return undefined;
     const m = receiveMessageOnPort(this.port);
     if (m === undefined) return undefined;
+    this.portTaken = (this.portTaken + 1) | 0;
     const item = m.message as PortItem;
     if (item[0] === want) {
       this.expect = (want + 1) | 0;
