@@ -60,7 +60,10 @@ export class Parking {
    * (await-spin.ts) the thread first watches the counter for up to that long: a kernel that finds it not parked needs no Atomics.notify, and the thread needs no
    * futex wake-up, which on this VM cost tens of µs per round trip (docs/performance.md §17).
    */
-  takeFrom<T>(poll: () => T | undefined, spinUs = -1): T {
+  takeFrom<T>(poll: () => T | undefined, spinUs?: number): T;
+  /** the same, parking at most `waitMs` each time: undefined when a park ran out */
+  takeFrom<T>(poll: () => T | undefined, spinUs: number, waitMs: number): T | undefined;
+  takeFrom<T>(poll: () => T | undefined, spinUs = -1, waitMs = Infinity): T | undefined {
     let spun = false;
     let parked = false;
     this.spinOutcome = SPIN_NONE;
@@ -82,8 +85,10 @@ export class Parking {
       this.beforePark?.();
       parked = true;
       Atomics.store(this.cell, PARKED, 1);
-      Atomics.wait(this.cell, COUNTER, seen);
+      const r = Atomics.wait(this.cell, COUNTER, seen, waitMs);
       Atomics.store(this.cell, PARKED, 0);
+      // a bounded wait (a lane request's timer, kernel-link.ts) that ran out: undefined
+      if (r === 'timed-out') return undefined;
     }
   }
 
@@ -137,7 +142,9 @@ export class Parking {
 /** Kernel side: wake a parked worker after posting to one of its ports or writing its ring. */
 export function wake(cell: Int32Array): void {
   Atomics.add(cell, COUNTER, 1);
-  if (Atomics.load(cell, PARKED) === 1) Atomics.notify(cell, COUNTER);
+  // one notify per park: until the woken thread runs, later writers (a lane's, the kernel) find
+  // the flag cleared and skip the futex call. A wait not yet begun sees the counter moved.
+  if (Atomics.load(cell, PARKED) === 1 && Atomics.compareExchange(cell, PARKED, 1, 0) === 1) Atomics.notify(cell, COUNTER);
 }
 
 /** Kernel side, once a worker is gone: free a seat it died holding (spin's finally never ran). */
