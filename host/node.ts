@@ -38,6 +38,8 @@ export interface NodeOptions {
   maxProcessMemoryBytes?: number;
   /** bound of each process's mailbox (default DEFAULT_MAILBOX: 10,000 messages, 64 MiB) */
   mailbox?: MailboxLimits;
+  /** false: no lanes between processes' workers, every message through the kernel thread (default true; KINODE_LANES=0 too) */
+  lanes?: boolean;
   /** HTTP/WebSocket limits (docs/limits-http.md); undefined: the defaults there */
   maxBodyInflightBytes?: number;
   maxWsFrameBytes?: number;
@@ -112,6 +114,7 @@ export class KinodeNode {
       limits: { maxPerPackage: opts.maxProcessesPerPackage, maxTotal: opts.maxProcesses },
       maxProcessMemoryBytes,
       ...(opts.mailbox ? { mailbox: opts.mailbox } : {}),
+      lanes: opts.lanes ?? process.env.KINODE_LANES !== '0',
     });
     const server = createServer();
     node = new KinodeNode(opts, kernel, drive, server);

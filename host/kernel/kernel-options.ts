@@ -30,6 +30,8 @@ export interface KernelOptions {
   maxProcessMemoryBytes?: number;
   /** bound of each process's mailbox (messages delivered and not yet taken) */
   mailbox?: MailboxLimits;
+  /** false: every message goes through the kernel thread, no lanes (lane-broker.ts; default true) */
+  lanes?: boolean;
 }
 
 export const DEFAULT_MAILBOX: MailboxLimits = { maxMessages: 10_000, maxBytes: 64 * 2 ** 20 };

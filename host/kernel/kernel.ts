@@ -16,6 +16,7 @@ import type {
 import { addrStr, IdSource, NETWORK, packageStr, parseProcessId, pidStr } from './address.js';
 import { CapabilityStore } from './capabilities.js';
 import { CapabilityGate } from './capability-gate.js';
+import { LaneBroker } from './lane-broker.js';
 import { MissingSystemNames } from './system-names.js';
 import { pidText } from './pid-text.js';
 import type { ModuleContext, ModuleSend, SystemModule } from './module.js';
@@ -64,12 +65,15 @@ export class Kernel {
   private tap: MessageTap | undefined;
   /** messaging checks, attached caps, save-capabilities */
   private readonly gate: CapabilityGate;
+  /** paths straight between two processes' workers (lane-broker.ts) */
+  readonly lanes: LaneBroker;
   /** the read-only view handed to modules */
   readonly observer: KernelObserver = {
     processes: () => this.processes.summaries(),
     has: (pid) => this.processes.has(pid) || this.modules.has(pid),
     setMessageTap: (tap) => {
       this.tap = tap;
+      this.lanes.setEnabled(tap === undefined);
     },
     memoryOf: (pid) => this.processes.get(pid)?.slot.memory(),
   };
@@ -85,9 +89,11 @@ export class Kernel {
     this.pool = new WorkerPool(1, { maxMemoryBytes: opts.maxProcessMemoryBytes });
     this.caps = new CapabilityStore(() => {
       this.gate.storeChanged();
+      this.lanes.recheck();
       opts.onPersistNeeded();
     });
     this.gate = new CapabilityGate(this.caps, this.node);
+    this.lanes = new LaneBroker(opts.lanes ?? true, opts.mailbox ?? DEFAULT_MAILBOX, (w, r) => r.public || this.gate.mayMessage(w.key, r.key, r.pid));
     this.limits = {
       maxPerPackage: opts.limits?.maxPerPackage ?? DEFAULT_PROCESS_LIMITS.maxPerPackage,
       maxTotal: opts.limits?.maxTotal ?? DEFAULT_PROCESS_LIMITS.maxTotal,
@@ -269,6 +275,7 @@ export class Kernel {
     if (!this.processes.delete(rec)) return;
     rec.running = false;
     rec.stagedWasm = undefined;
+    this.lanes.slotGone(rec.slot);
     void rec.slot.terminate();
     this.timers.clear(rec.key);
     this.gate.forget(rec.key, revoke ? rec.addrText : undefined);
@@ -308,6 +315,10 @@ export class Kernel {
         return;
       case 'started':
         return;
+      case 'lane-adopt':
+        return this.lanes.adopted(slot, m.id);
+      case 'lane-ended':
+        return this.lanes.ended(slot, m.id);
       case 'ended':
         this.instanceEnded(rec, slot, m.outcome, m.detail);
         return;
@@ -346,6 +357,7 @@ export class Kernel {
     }
     const behaviour = rec.onExit.tag === 'none' ? 'None' : rec.onExit.tag === 'restart' ? 'Restart' : 'Requests';
     this.print(1, `process ${rec.key} has OnExit behavior ${behaviour}`);
+    this.lanes.slotGone(slot);
     void slot.terminate();
     this.timers.clear(rec.key);
     for (const l of this.exitListeners) l(rec.pid);
@@ -539,6 +551,7 @@ export class Kernel {
       if (km.message.tag === 'response') this.timers.take(rec.key, km.id);
       this.gate.delivered(rec.key, km.message);
       rec.slot.deliver(d);
+      if (from.kind === 'process') this.lanes.routed(from.rec, rec);
       return;
     }
     const entry = moduleEntry!;

@@ -12,7 +12,7 @@
 // before delivering and decides what a refused sender sees (kernel.ts `mailboxFull`). The worker
 // counts the batches it takes in a shared cell, so the accounting costs no message.
 
-import { MessageChannel, type Worker } from 'node:worker_threads';
+import { MessageChannel, type TransferListItem, type Worker } from 'node:worker_threads';
 import type { Delivery } from '../types.js';
 import { availableParallelism } from 'node:os';
 import { AWAITING, DOORBELL, PARKED_AWAITS, releaseSpinSeat, SIGNAL_BYTES, SPUN, TAKEN, wake } from '../process/park.js';
@@ -23,7 +23,7 @@ import { readGauge } from '../process/memory-gauge.js';
 import { decodeOutgoing, encodeDeliveriesParts, isWithBlobs } from '../process/message-codec.js';
 import { isHandedOver } from './blob-handover.js';
 import { newRing, RING_DATA_BYTES, RingReceiver, RingSender } from '../process/ring.js';
-import type { CallReply, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
+import type { CallReply, KernelControl, WorkerInit, WorkerToKernel } from '../process/wire-protocol.js';
 
 import type { BootTicket, WorkerPool } from './worker-pool.js';
 import { heapLimitText } from '../process/memory-verdict.js';
@@ -178,6 +178,27 @@ export class ProcessSlot {
     wake(this.counter);
     if (awaiting) this.poll?.start();
   };
+
+  /**
+   * A control item (a lane's end, process/lanes.ts) for the worker, after every delivery made
+   * before it: the batch being gathered goes first.
+   */
+  control(c: KernelControl, transfer: readonly TransferListItem[]): void {
+    if (this.ended) return;
+    this.flush();
+    this.toWorker.sendObject(c, transfer);
+    wake(this.counter);
+  }
+
+  /** The cells the worker parks on (a lane's writer wakes its reader with them). */
+  get signalBuffer(): SharedArrayBuffer {
+    return this.signal;
+  }
+
+  /** The instance is over (terminated or ended), or never to start. */
+  get isEnded(): boolean {
+    return this.ended;
+  }
 
   reply(r: CallReply): void {
     if (this.ended) return;

@@ -2,12 +2,17 @@
 // blocking inbox, all parked with Atomics.wait so only this process's thread waits.
 
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import type { Delivery, KernelMessage } from '../types.js';
+import type { Address, Delivery, KernelMessage } from '../types.js';
 import { decodeDeliveries, encodeOutgoingParts, isWithBlobs, type GiveUp, type WithBlobs } from './message-codec.js';
 import { AWAITING, DOORBELL, HOLD, Parking, POLLING, SPIN_NONE, TAKEN } from './park.js';
 import { AwaitSpin } from './await-spin.js';
 import { RingReceiver, RingSender } from './ring.js';
-import type { CallReply, KernelCall, WorkerToKernel } from './wire-protocol.js';
+import { isKernelControl, type CallReply, type KernelCall, type WorkerToKernel } from './wire-protocol.js';
+import { Lanes } from './lanes.js';
+
+const NONE: Delivery[] = [];
+/** deliveries between two looks at the lane timers when the queue does not run dry (a power of two) */
+const DUE_CHECK = 32;
 import { ProcessTrap } from './process-host.js';
 
 export class KernelLink {
@@ -17,11 +22,14 @@ export class KernelLink {
   /** deliveries of the last batch the kernel posted, not yet taken */
   private queue: Delivery[] = [];
   private next = 0;
+  private sinceDueCheck = 0;
 
   private readonly cell: Int32Array;
   private readonly in: RingReceiver;
   private readonly out: RingSender;
-  private readonly poll: () => Uint8Array | WithBlobs | undefined;
+  private readonly poll: () => unknown;
+  /** paths straight to other processes' workers (lanes.ts) */
+  private readonly lanes: Lanes;
 
   constructor(
     signal: SharedArrayBuffer,
@@ -35,13 +43,20 @@ export class KernelLink {
     /** the node's spin seats and this worker's id in them (park.ts) */
     spinners?: SharedArrayBuffer,
     spinId = 1,
+    our?: Address,
   ) {
     this.parking = new Parking(signal, spinners ? new Int32Array(spinners) : undefined, spinId);
     this.spin = new AwaitSpin(spinCapUs);
     this.cell = new Int32Array(signal);
     this.in = new RingReceiver(inRing, inbox);
     this.out = new RingSender(outRing, outbox);
-    this.poll = () => this.in.next() as Uint8Array | WithBlobs | undefined;
+    this.lanes = new Lanes(our ?? { node: '', process: { processName: '', packageName: '', publisherNode: '' } }, (m) => this.post(m));
+    const lanes = this.lanes;
+    this.poll = () => {
+      const m = this.in.next();
+      if (m !== undefined) return m;
+      return lanes.hasIn ? lanes.poll() : undefined;
+    };
   }
 
   /** Run `f` each time this thread is about to park (the memory gauge). */
@@ -63,6 +78,22 @@ export class KernelLink {
    * that `giveUp` hands over are transferred beside them instead (the process keeps no copy).
    */
   send(items: Array<Omit<KernelMessage, 'source'>>, giveUp: GiveUp): void {
+    if (this.lanes.hasOut) return this.sendSplit(items, giveUp);
+    this.sendToKernel(items, giveUp);
+  }
+
+  /** Items a lane takes go over it; the rest, in their order, to the kernel. */
+  private sendSplit(items: Array<Omit<KernelMessage, 'source'>>, giveUp: GiveUp): void {
+    let from = 0;
+    for (let i = 0; i < items.length; i++) {
+      if (!this.lanes.trySend(items[i]!, giveUp)) continue;
+      if (i > from) this.sendToKernel(items.slice(from, i), giveUp);
+      from = i + 1;
+    }
+    if (from < items.length) this.sendToKernel(from === 0 ? items : items.slice(from), giveUp);
+  }
+
+  private sendToKernel(items: Array<Omit<KernelMessage, 'source'>>, giveUp: GiveUp): void {
     const enc = encodeOutgoingParts(items, giveUp);
     if (enc instanceof Uint8Array) this.out.sendBytes(enc);
     else this.out.sendObject(enc, [enc.head.buffer, ...enc.blobs]);
@@ -113,13 +144,44 @@ export class KernelLink {
 
   /** The next delivery, parking while there is none; `awaiting` (send-and-await) spins first (await-spin.ts). */
   nextDelivery(awaiting = false): Delivery {
-    if (this.next >= this.queue.length) {
-      const got = this.parking.takeFrom(this.poll, awaiting ? this.spin.budget() : -1);
-      this.queue = isWithBlobs(got) ? decodeDeliveries(got.head, got.blobs) : decodeDeliveries(got);
+    const lanes = this.lanes;
+    // an await is counted (and spins) once: a control item or a timer's wake-up is not its answer
+    let spinUs = awaiting ? this.spin.budget() : -1;
+    for (;;) {
+      const timed = lanes.timers.size !== 0;
+      // lane requests' timers are looked at when the queue runs dry and every DUE_CHECK
+      // deliveries (a clock read per delivery was a measured part of a flooding pair's cost)
+      if (this.next < this.queue.length && (!timed || (++this.sinceDueCheck & (DUE_CHECK - 1)) !== 0)) {
+        const d = this.queue[this.next++]!;
+        if (timed) lanes.settled(d);
+        return d;
+      }
+      let waitMs = Infinity;
+      if (timed) {
+        const now = performance.now();
+        const due = lanes.timers.due(now);
+        if (due !== undefined) return due;
+        if (this.next < this.queue.length) continue;
+        waitMs = lanes.timers.msUntilDue(now);
+      }
+      this.queue = this.unpack(this.parking.takeFrom(this.poll, spinUs, waitMs));
       this.next = 0;
-      // the batch has left the mailbox: the kernel counts it out (kernel/process-slot.ts)
-      Atomics.add(this.cell, TAKEN, 1);
+      spinUs = -1;
     }
-    return this.queue[this.next++]!;
+  }
+
+  /** What the poll gave, as deliveries in the order the process takes them. */
+  private unpack(got: unknown): Delivery[] {
+    if (Array.isArray(got)) return got as Delivery[]; // from a lane
+    if (got === undefined) return NONE; // a lane request's timer is due (the bounded park ran out)
+    if (isKernelControl(got)) {
+      this.lanes.accept(got);
+      return NONE;
+    }
+    const enc = got as Uint8Array | WithBlobs;
+    const batch = isWithBlobs(enc) ? decodeDeliveries(enc.head, enc.blobs) : decodeDeliveries(enc);
+    // the batch has left the mailbox: the kernel counts it out (kernel/process-slot.ts)
+    Atomics.add(this.cell, TAKEN, 1);
+    return this.lanes.hasIn ? this.lanes.order(batch) : batch;
   }
 }

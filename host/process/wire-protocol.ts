@@ -23,7 +23,11 @@ export type WorkerToKernel =
   | { t: 'started' }
   /** the process first waits for a message: its start is over (the slot's, not the kernel's; worker-pool.ts) */
   | { t: 'booted' }
-  | { t: 'ended'; outcome: 'returned' | 'trapped' | 'failed-to-instantiate'; detail: string };
+  | { t: 'ended'; outcome: 'returned' | 'trapped' | 'failed-to-instantiate'; detail: string }
+  /** the worker took lane `id` (KernelControl 'lane-offer'): its reader may be told */
+  | { t: 'lane-adopt'; id: number }
+  /** the worker stopped writing to lane `id` (its end mark is the lane's last item) */
+  | { t: 'lane-ended'; id: number };
 
 export type KernelCall =
   | { op: 'get-state' }
@@ -73,3 +77,38 @@ export interface WorkerInit {
   /** this worker's id in a spin seat (> 0) */
   spinId: number;
 }
+
+/**
+ * Kernel -> worker, in sequence with the deliveries (as port objects: they carry shared
+ * memory and a port). A lane is a one-way path from one process's worker straight to another's
+ * (process/lanes.ts, kernel/lane-broker.ts).
+ */
+export type KernelControl =
+  | {
+      /** to the writer: you may send to `peer` over this lane */
+      t: 'lane-offer';
+      id: number;
+      peer: Address;
+      ring: SharedArrayBuffer;
+      ctl: SharedArrayBuffer;
+      port: MessagePort;
+      /** the peer's signal cells (park.ts), to wake it */
+      peerSignal: SharedArrayBuffer;
+      /** the peer's mailbox bound: more than this not yet taken ends the lane (the kernel then refuses) */
+      maxMessages: number;
+      maxBytes: number;
+    }
+  | {
+      /** to the reader: what `peer` sends you arrives over this lane from here on */
+      t: 'lane-open';
+      id: number;
+      peer: Address;
+      ring: SharedArrayBuffer;
+      ctl: SharedArrayBuffer;
+      port: MessagePort;
+    };
+
+export const isKernelControl = (m: unknown): m is KernelControl => {
+  const t = (m as { t?: unknown } | undefined)?.t;
+  return t === 'lane-offer' || t === 'lane-open';
+};

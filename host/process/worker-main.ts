@@ -17,7 +17,7 @@ const { Instance, Memory } = WebAssembly as unknown as {
 };
 
 async function run(init: WorkerInit, compiled: Promise<Record<string, WebAssembly.Module>>): Promise<void> {
-  const link = new KernelLink(init.signal, init.inRing, init.outRing, init.inbox, init.replies, init.outbox, init.spinCapUs, init.spinners, init.spinId);
+  const link = new KernelLink(init.signal, init.inRing, init.outRing, init.inbox, init.replies, init.outbox, init.spinCapUs, init.spinners, init.spinId, init.our);
   const host = new ProcessHost(link, init.our, init.generation, init.onExit, init.verbosity);
   let instance: { init(our: string): void };
   // the memories of the core instances, to tell a trap at the memory cap (memory-verdict.ts)
