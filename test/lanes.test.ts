@@ -99,6 +99,21 @@ for (const gen of [0, 1] as const) {
       await inboxUntil(node, B, (all) => all.some((e) => e.body === 'silent'));
     });
 
+    it('a blob too big for the ring goes beside it, byte-exact; a timed request keeps its own for the timeout', async () => {
+      assert.ok(node.kernel.lanes.size >= 1);
+      const big = Buffer.alloc(100 * 1024);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7 + 3) & 0xff;
+      const blob = { mime: 'application/octet-stream', b64: big.toString('base64') };
+      await cmd(node, A, { op: 'send', target: B, body: 'big-untimed', blob });
+      await cmd(node, A, { op: 'send', target: B, body: 'big-timed', expects: 1, context: 'big-timeout', blob });
+      const got = await inboxUntil(node, B, (all) => all.some((e) => e.body === 'big-timed'));
+      for (const body of ['big-untimed', 'big-timed']) assert.equal(got.find((e) => e.body === body)!.blob?.b64, blob.b64, body);
+      const inbox = await inboxUntil(node, A, (all) => all.some((e) => e.context === 'big-timeout'), 10000);
+      const err = inbox.find((e) => e.context === 'big-timeout')!;
+      assert.equal(err.errorKind, 'timeout');
+      assert.equal(err.errorBlob?.b64, blob.b64);
+    });
+
     it('an observer sees every message: lanes close while it listens', async () => {
       assert.ok(node.kernel.lanes.size >= 1);
       const seen: string[] = [];
