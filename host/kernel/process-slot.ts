@@ -180,8 +180,8 @@ export class ProcessSlot {
   };
 
   /**
-   * A control item (a lane's end, process/lanes.ts) for the worker, after every delivery made
-   * before it: the batch being gathered goes first.
+   * A control item (a lane offered to the worker, or opened to it: process/lanes.ts) for the
+   * worker, after every delivery made before it: the batch being gathered goes first.
    */
   control(c: KernelControl, transfer: readonly TransferListItem[]): void {
     if (this.ended) return;
