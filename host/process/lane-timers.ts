@@ -37,11 +37,13 @@ export class LaneTimers {
   /** Time `request` (it has expects-response), sent to `target` as the process named it. */
   start(id: bigint, request: Request, blob: LazyLoadBlob | undefined, target: Address): void {
     const ms = Number(request.expectsResponse!) * 1000;
-    const replaced = this.byId.delete(id);
-    if (replaced) replaced.done = true;
-    if (ms > MAX_TIMER_MS) return;
+    if (ms > MAX_TIMER_MS) {
+      this.take(id); // never due: only an earlier timer of this id goes
+      return;
+    }
     const e: Entry = { id, due: performance.now() + ms, target, request, blob, done: false };
-    this.byId.set(id, e);
+    const replaced = this.byId.set(id, e);
+    if (replaced) replaced.done = true;
     let q = this.queues.get(ms);
     if (!q) this.queues.set(ms, (q = { items: [], head: 0 }));
     q.items.push(e);

@@ -21,7 +21,7 @@
 
 import type { Address, Delivery, KernelMessage, ProcessId } from '../types.js';
 import { pidStr, samePid } from '../kernel/address.js';
-import { decodeDeliveries, encodeDeliveriesParts, isWithBlobs, type GiveUp, type WithBlobs } from './message-codec.js';
+import { decodeDeliveries, encodeDeliveryParts, isWithBlobs, type GiveUp, type WithBlobs } from './message-codec.js';
 import { OPEN, READER_GONE, REQUESTS, STATE, TAKEN_BYTES, TAKEN_MESSAGES, WRITER_GONE } from './lane-cells.js';
 import { LaneTimers } from './lane-timers.js';
 import { RingReceiver, RingSender } from './ring.js';
@@ -71,7 +71,6 @@ export class Lanes {
   /** lanes into us, per peer oldest first (a peer's new instance may open one while an old one still holds items) */
   private readonly into = new Map<string, InLane[]>();
   readonly timers = new LaneTimers();
-  private readonly one: Delivery[] = [];
 
   constructor(
     private readonly our: Address,
@@ -150,15 +149,8 @@ export class Lanes {
       message: m,
       lazyLoadBlob: blob,
     };
-    const one = this.one;
-    one[0] = { kind: 'message', km };
-    let enc: Uint8Array | WithBlobs;
-    try {
-      // a timed request's blob stays here for its timeout error (the kernel keeps it likewise)
-      enc = encodeDeliveriesParts(one, timed && blob ? (b) => b !== blob.bytes && giveUp(b) : giveUp);
-    } finally {
-      one.length = 0;
-    }
+    // a timed request's blob stays here for its timeout error (the kernel keeps it likewise)
+    const enc = encodeDeliveryParts(km, timed && blob ? (b) => b !== blob.bytes && giveUp(b) : giveUp);
     lane.written++;
     lane.writtenBytes = (lane.writtenBytes + sizeOf(enc)) | 0;
     if (enc instanceof Uint8Array) lane.tx.sendBytes(enc);

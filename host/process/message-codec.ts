@@ -185,8 +185,30 @@ const addresses = new AddressCache(256);
 /** One writer per thread, reused: encoding is synchronous and never nested. */
 const writer = new Writer();
 
+/** Buffers up to this size share one DataView per thread while they come in a row (viewOf). */
+const VIEW_CACHE_MAX = 64 * 1024;
+let viewBuffer: ArrayBufferLike | undefined;
+let viewOfBuffer: DataView | undefined;
+
+/**
+ * A DataView of the whole of `b`. Items copied out of a ring share an arena (ring.ts), so a run of
+ * them reuses one view instead of making one per item; a big buffer gets its own (the cache would
+ * keep it alive).
+ */
+function viewOf(b: ArrayBufferLike): DataView {
+  if (b === viewBuffer) return viewOfBuffer!;
+  const v = new DataView(b);
+  if (b.byteLength <= VIEW_CACHE_MAX) {
+    viewBuffer = b;
+    viewOfBuffer = v;
+  }
+  return v;
+}
+
 class Reader {
   private readonly view: DataView;
+  /** where `buf` starts in the view */
+  private readonly base: number;
   at = 0;
 
   constructor(
@@ -194,7 +216,8 @@ class Reader {
     /** the blobs that travelled beside `buf` */
     readonly oob: ArrayBuffer[] = [],
   ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.view = viewOf(buf.buffer);
+    this.base = buf.byteOffset;
   }
 
   get done(): boolean {
@@ -206,13 +229,13 @@ class Reader {
   }
 
   u32(): number {
-    const v = this.view.getUint32(this.at, true);
+    const v = this.view.getUint32(this.base + this.at, true);
     this.at += 4;
     return v;
   }
 
   u64(): bigint {
-    const v = this.view.getBigUint64(this.at, true);
+    const v = this.view.getBigUint64(this.base + this.at, true);
     this.at += 8;
     return v;
   }
@@ -226,13 +249,13 @@ class Reader {
 
   /** The u32 at `at` (at stays). */
   u32At(at: number): number {
-    return this.view.getUint32(at, true);
+    return this.view.getUint32(this.base + at, true);
   }
 
   /** The position just past the next `count` strings, without reading them (at stays). */
   skipStrings(count: number): number {
     let at = this.at;
-    for (let i = 0; i < count; i++) at += 4 + this.view.getUint32(at, true);
+    for (let i = 0; i < count; i++) at += 4 + this.view.getUint32(this.base + at, true);
     if (at > this.buf.length) throw new RangeError('message codec: a string runs past the end of the bytes');
     return at;
   }
@@ -500,6 +523,22 @@ export function encodeDeliveries(batch: Delivery[]): Uint8Array<ArrayBuffer> {
 export function encodeDeliveriesView(batch: Delivery[]): Uint8Array<ArrayBuffer> {
   writeDeliveries(batch);
   return writer.borrow();
+}
+
+/** One message as a one-delivery batch (a lane's item, process/lanes.ts), as encodeOutgoingParts: no closure or list per call. */
+export function encodeDeliveryParts(km: KernelMessage, giveUp: GiveUp): Uint8Array<ArrayBuffer> | WithBlobs {
+  startParts(giveUp);
+  try {
+    writer.u8(0);
+    wAddress(writer, km.source);
+    wOutgoing(writer, km);
+  } catch (e) {
+    writer.giveUp = undefined;
+    writer.len = 0;
+    writer.oob = [];
+    throw e;
+  }
+  return endParts();
 }
 
 /** encodeDeliveriesView, with big handed-over blobs beside the bytes (withBlobs). */
