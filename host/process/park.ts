@@ -142,9 +142,10 @@ export class Parking {
 /** Kernel side: wake a parked worker after posting to one of its ports or writing its ring. */
 export function wake(cell: Int32Array): void {
   Atomics.add(cell, COUNTER, 1);
-  // one notify per park: until the woken thread runs, later writers (a lane's, the kernel) find
-  // the flag cleared and skip the futex call. A wait not yet begun sees the counter moved.
-  if (Atomics.load(cell, PARKED) === 1 && Atomics.compareExchange(cell, PARKED, 1, 0) === 1) Atomics.notify(cell, COUNTER);
+  // only the parked thread clears the flag. A waker that cleared it (to spare later wakers the
+  // futex call) could do so late, after its item was taken and just before the thread parked
+  // again: the next writer would then find the flag clear and never wake it (a bench run hung so)
+  if (Atomics.load(cell, PARKED) === 1) Atomics.notify(cell, COUNTER);
 }
 
 /** Kernel side, once a worker is gone: free a seat it died holding (spin's finally never ran). */
