@@ -57,6 +57,8 @@ export class LaneBroker {
     if (!this.enabled || !this.allowed) return;
     const w = from.slot;
     const r = to.slot;
+    // an ended instance's last words (on-exit requests) count for nothing, and leave no entry behind
+    if (w.isEnded) return;
     let counts = this.routedCount.get(w);
     if (!counts) this.routedCount.set(w, (counts = new Map()));
     const n = counts.get(r) ?? 0;
@@ -65,7 +67,7 @@ export class LaneBroker {
       counts.set(r, n + 1);
       return;
     }
-    if (!w.started || !r.started || w.isEnded || r.isEnded) return;
+    if (!w.started || !r.started || r.isEnded) return;
     if ((this.ofSlot.get(w)?.size ?? 0) >= LANES_PER_INSTANCE || (this.ofSlot.get(r)?.size ?? 0) >= LANES_PER_INSTANCE) return;
     counts.set(r, -1);
     this.offer(from, to);
