@@ -47,7 +47,7 @@ export class LaneBroker {
     private readonly mayRequest: (writer: ProcessRecord, reader: ProcessRecord) => boolean,
   ) {}
 
-  /** Lanes open now (for tests and the bench's notes). */
+  /** Lanes offered or open now (tests look). */
   get size(): number {
     return this.byId.size;
   }

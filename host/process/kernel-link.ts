@@ -3,17 +3,17 @@
 
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { Address, Delivery, KernelMessage } from '../types.js';
-import { decodeDeliveries, encodeOutgoingParts, isWithBlobs, type GiveUp, type WithBlobs } from './message-codec.js';
+import { decodeDeliveryItem, encodeOutgoingParts, type GiveUp, type WithBlobs } from './message-codec.js';
 import { AWAITING, DOORBELL, HOLD, Parking, POLLING, SPIN_NONE, TAKEN } from './park.js';
 import { AwaitSpin } from './await-spin.js';
 import { RingReceiver, RingSender } from './ring.js';
 import { isKernelControl, type CallReply, type KernelCall, type WorkerToKernel } from './wire-protocol.js';
 import { Lanes } from './lanes.js';
+import { ProcessTrap } from './process-host.js';
 
 const NONE: Delivery[] = [];
 /** deliveries between two looks at the lane timers when the queue does not run dry (a power of two) */
 const DUE_CHECK = 32;
-import { ProcessTrap } from './process-host.js';
 
 export class KernelLink {
   private readonly parking: Parking;
@@ -41,16 +41,17 @@ export class KernelLink {
     /** µs cap of the spin in an await (await-spin.ts); 0: park at once */
     spinCapUs = 0,
     /** the node's spin seats and this worker's id in them (park.ts) */
-    spinners?: SharedArrayBuffer,
-    spinId = 1,
-    our?: Address,
+    spinners: SharedArrayBuffer | undefined,
+    spinId: number,
+    /** the process's address: the source of what it sends over a lane */
+    our: Address,
   ) {
     this.parking = new Parking(signal, spinners ? new Int32Array(spinners) : undefined, spinId);
     this.spin = new AwaitSpin(spinCapUs);
     this.cell = new Int32Array(signal);
     this.in = new RingReceiver(inRing, inbox);
     this.out = new RingSender(outRing, outbox);
-    this.lanes = new Lanes(our ?? { node: '', process: { processName: '', packageName: '', publisherNode: '' } }, (m) => this.post(m));
+    this.lanes = new Lanes(our, (m) => this.post(m));
     const lanes = this.lanes;
     this.poll = () => {
       const m = this.in.next();
@@ -178,8 +179,7 @@ export class KernelLink {
       this.lanes.accept(got);
       return NONE;
     }
-    const enc = got as Uint8Array | WithBlobs;
-    const batch = isWithBlobs(enc) ? decodeDeliveries(enc.head, enc.blobs) : decodeDeliveries(enc);
+    const batch = decodeDeliveryItem(got as Uint8Array | WithBlobs);
     // the batch has left the mailbox: the kernel counts it out (kernel/process-slot.ts)
     Atomics.add(this.cell, TAKEN, 1);
     return this.lanes.hasIn ? this.lanes.order(batch) : batch;

@@ -21,7 +21,7 @@
 
 import type { Address, Delivery, KernelMessage, ProcessId } from '../types.js';
 import { pidStr, samePid } from '../kernel/address.js';
-import { decodeDeliveries, encodeDeliveryParts, isWithBlobs, type GiveUp, type WithBlobs } from './message-codec.js';
+import { decodeDeliveryItem, encodeDeliveryParts, type GiveUp, type WithBlobs } from './message-codec.js';
 import { OPEN, READER_GONE, REQUESTS, STATE, TAKEN_BYTES, TAKEN_MESSAGES, WRITER_GONE } from './lane-cells.js';
 import { LaneTimers } from './lane-timers.js';
 import { RingReceiver, RingSender } from './ring.js';
@@ -50,7 +50,6 @@ interface OutLane {
 }
 
 interface InLane {
-  id: number;
   peer: ProcessId;
   rx: RingReceiver;
   ctl: Int32Array;
@@ -64,6 +63,9 @@ const sizeOf = (m: Uint8Array | WithBlobs): number => {
   for (const b of m.blobs) n += b.byteLength;
   return n;
 };
+
+const hasRoom = (lane: OutLane): boolean =>
+  lane.written - lane.taken < lane.maxMessages && ((lane.writtenBytes - lane.takenBytes) | 0) < lane.maxBytes;
 
 export class Lanes {
   /** by peer (a few at most: a list, which a send searches without building a key) */
@@ -88,7 +90,6 @@ export class Lanes {
 
   accept(c: KernelControl): void {
     const ctl = new Int32Array(c.ctl);
-    const key = pidStr(c.peer.process);
     if (c.t === 'lane-offer') {
       const old = this.find(c.peer.process);
       if (old) this.end(old);
@@ -112,7 +113,8 @@ export class Lanes {
       this.post({ t: 'lane-adopt', id: c.id });
       return;
     }
-    const lane: InLane = { id: c.id, peer: c.peer.process, rx: new RingReceiver(c.ring, c.port), ctl, held: undefined };
+    const lane: InLane = { peer: c.peer.process, rx: new RingReceiver(c.ring, c.port), ctl, held: undefined };
+    const key = pidStr(c.peer.process);
     const list = this.into.get(key);
     if (list) list.push(lane);
     else this.into.set(key, [lane]);
@@ -160,12 +162,15 @@ export class Lanes {
     return true;
   }
 
-  /** Has the lane as many messages or bytes not yet taken as the peer's mailbox may hold? */
+  /**
+   * Has the lane as many messages or bytes not yet taken as the peer's mailbox may hold? The
+   * reader's counts are read only when the ones last read say so.
+   */
   private full(lane: OutLane): boolean {
-    if (lane.written - lane.taken < lane.maxMessages && ((lane.writtenBytes - lane.takenBytes) | 0) < lane.maxBytes) return false;
+    if (hasRoom(lane)) return false;
     lane.taken = Atomics.load(lane.ctl, TAKEN_MESSAGES);
     lane.takenBytes = Atomics.load(lane.ctl, TAKEN_BYTES);
-    return !(lane.written - lane.taken < lane.maxMessages && ((lane.writtenBytes - lane.takenBytes) | 0) < lane.maxBytes);
+    return !hasRoom(lane);
   }
 
   private find(peer: ProcessId): OutLane | undefined {
@@ -218,7 +223,7 @@ export class Lanes {
       let bytes = 0;
       for (;;) {
         const enc = m as Uint8Array | WithBlobs;
-        for (const d of isWithBlobs(enc) ? decodeDeliveries(enc.head, enc.blobs) : decodeDeliveries(enc)) out.push(d);
+        for (const d of decodeDeliveryItem(enc)) out.push(d);
         bytes += sizeOf(enc);
         if (out.length >= TAKE_AT_ONCE) break;
         m = lane.rx.next();
@@ -264,7 +269,7 @@ export class Lanes {
         all ??= [];
         for (const d of ds) all.push(d);
       }
-      // an ended lane ahead of the current one is let go only after its mark: drained lanes go on
+      // takeFrom went on past each end mark into the peer's next lane: all of them are empty now
       return all;
     }
     return undefined;

@@ -482,6 +482,13 @@ function startParts(giveUp: GiveUp): void {
   if (writer.oob.length !== 0) writer.oob = [];
 }
 
+/** An encode that failed half-way: nothing of it stays in the writer. */
+function dropParts(): void {
+  writer.giveUp = undefined;
+  writer.len = 0;
+  writer.oob = [];
+}
+
 function endParts(): Uint8Array<ArrayBuffer> | WithBlobs {
   const w = writer;
   w.giveUp = undefined;
@@ -497,9 +504,7 @@ export function encodeOutgoingParts(items: Array<Omit<KernelMessage, 'source'>>,
   try {
     for (let i = 0; i < items.length; i++) wOutgoing(writer, items[i]!);
   } catch (e) {
-    writer.giveUp = undefined;
-    writer.len = 0;
-    writer.oob = [];
+    dropParts();
     throw e;
   }
   return endParts();
@@ -529,13 +534,9 @@ export function encodeDeliveriesView(batch: Delivery[]): Uint8Array<ArrayBuffer>
 export function encodeDeliveryParts(km: KernelMessage, giveUp: GiveUp): Uint8Array<ArrayBuffer> | WithBlobs {
   startParts(giveUp);
   try {
-    writer.u8(0);
-    wAddress(writer, km.source);
-    wOutgoing(writer, km);
+    wDelivered(writer, km);
   } catch (e) {
-    writer.giveUp = undefined;
-    writer.len = 0;
-    writer.oob = [];
+    dropParts();
     throw e;
   }
   return endParts();
@@ -546,13 +547,18 @@ export function encodeDeliveriesParts(batch: Delivery[], giveUp: GiveUp): Uint8A
   return withBlobs(giveUp, () => writeDeliveries(batch));
 }
 
+/** A delivery of a message: its source, then the message as its sender wrote it. */
+function wDelivered(w: Writer, km: KernelMessage): void {
+  w.u8(0);
+  wAddress(w, km.source);
+  wOutgoing(w, km);
+}
+
 function writeDeliveries(batch: Delivery[]): void {
   const w = writer;
   for (const d of batch) {
     if (d.kind === 'message') {
-      w.u8(0);
-      wAddress(w, d.km.source);
-      wOutgoing(w, d.km);
+      wDelivered(w, d.km);
     } else {
       w.u8(1);
       w.u64(d.id);
@@ -562,6 +568,11 @@ function writeDeliveries(batch: Delivery[]): void {
       wBlob(w, d.error.lazyLoadBlob);
     }
   }
+}
+
+/** A delivery batch as it came out of a ring: bytes, or bytes with their blobs beside them. */
+export function decodeDeliveryItem(m: Uint8Array | WithBlobs): Delivery[] {
+  return isWithBlobs(m) ? decodeDeliveries(m.head, m.blobs) : decodeDeliveries(m);
 }
 
 export function decodeDeliveries(buf: Uint8Array, blobs?: ArrayBuffer[]): Delivery[] {

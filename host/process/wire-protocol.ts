@@ -94,7 +94,7 @@ export type KernelControl =
       port: MessagePort;
       /** the peer's signal cells (park.ts), to wake it */
       peerSignal: SharedArrayBuffer;
-      /** the peer's mailbox bound: more than this not yet taken ends the lane (the kernel then refuses) */
+      /** this lane's share of the peer's mailbox bound: more than this not yet taken ends the lane (the kernel then refuses) */
       maxMessages: number;
       maxBytes: number;
     }
