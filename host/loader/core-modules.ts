@@ -10,6 +10,7 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { limitMemoriesInPlace } from './memory-limit.js';
+import { compileTrusted, compileValidating } from './compile-gate.js';
 
 /** Core module file name → [offset, length] of the same bytes in the component. */
 export type CoreRanges = Record<string, [offset: number, length: number]>;
@@ -33,27 +34,12 @@ export function coreRanges(component: Uint8Array, files: Record<string, Uint8Arr
   return ranges;
 }
 
-/**
- * Modules up to this size are compiled synchronously on the calling (kernel) thread. With V8's
- * lazy compilation a compile is a decode and a validation, ~0.1 ms for a 78 KB Rust module here;
- * `WebAssembly.compile` of the same module took 5-7 ms in a node that had just started a
- * componentize-js process, because its compile jobs queue on V8's background threads behind
- * that process's tier-up of its 12 MB module (docs/performance.md, "Rust start"). Larger modules
- * (SpiderMonkey: 12 MB, 100-250 ms) stay asynchronous so the kernel keeps serving meanwhile;
- * 1 MiB blocks the kernel thread for a few milliseconds at most.
- */
-export const SYNC_COMPILE_MAX = 1 << 20;
-
-/** Compile `bytes`; small modules synchronously (see SYNC_COMPILE_MAX). */
-function compile(bytes: Uint8Array): WebAssembly.Module | Promise<WebAssembly.Module> {
-  return bytes.length <= SYNC_COMPILE_MAX ? new WebAssembly.Module(bytes) : WebAssembly.compile(bytes);
-}
-
 const isModuleAt = (b: Uint8Array, at: number): boolean => b[at] === 0 && b[at + 1] === 0x61 && b[at + 2] === 0x73 && b[at + 3] === 0x6d;
 
 /**
  * Compile the core modules `names` of the cache entry `dir`, each with its memories capped at
- * `maxPages` (none when undefined). `component` is consumed: the bytes in front of a slice
+ * `maxPages` (none when undefined); `trusted`: these bytes compiled before with every function body
+ * validated (compile-gate.ts). `component` is consumed: the bytes in front of a slice
  * (the component's own headers, or modules already compiled) may be overwritten by the cap's
  * rewrite, so the caller must not use them afterwards.
  */
@@ -63,7 +49,9 @@ export async function compileCoreModules(
   component: Uint8Array,
   ranges: CoreRanges | undefined,
   maxPages: number | undefined,
+  trusted: boolean,
 ): Promise<Record<string, WebAssembly.Module>> {
+  const compile = trusted ? compileTrusted : compileValidating;
   const fromComponent: Array<[name: string, at: number, length: number]> = [];
   const fromFile: string[] = [];
   for (const name of names) {

@@ -16,6 +16,7 @@ import { unversioned, WASI_INTERFACES } from './wasi-interfaces.js';
 import { patchGlue } from './glue-patch.js';
 import { capPages } from './memory-limit.js';
 import { compileCoreModules, coreRanges, type CoreRanges } from './core-modules.js';
+import { VALIDATED_BY } from './compile-gate.js';
 import { asScript } from './glue-script.js';
 import { compactScript } from './glue-minify.js';
 
@@ -81,6 +82,9 @@ export class TranspileCache {
     if (!meta.exports.includes('init')) throw new ComponentLoadError(`${label}: component does not export init`);
     const wasmFiles = readdirSync(dir).filter((f) => f.endsWith('.wasm'));
     const max = this.limits.maxMemoryBytes;
+    // a file naming the V8 that compiled these bytes with every body validated (compile-gate.ts)
+    const validated = join(dir, VALIDATED_BY);
+    const trusted = existsSync(validated);
     let compiling: Promise<Record<string, WebAssembly.Module>> | undefined;
     const prepared: PreparedComponent = {
       hash,
@@ -90,8 +94,12 @@ export class TranspileCache {
       coreModules: undefined,
       transpiled,
       compile: () =>
-        (compiling ??= compileCoreModules(dir, wasmFiles, bytes, meta.cores, max === undefined ? undefined : capPages(max)).then(
-          (m) => (prepared.coreModules = m),
+        (compiling ??= compileCoreModules(dir, wasmFiles, bytes, meta.cores, max === undefined ? undefined : capPages(max), trusted).then(
+          (m) => {
+            // best effort: without the record the next node validates again
+            if (!trusted) writeFile(validated, '').catch(() => {});
+            return (prepared.coreModules = m);
+          },
           (e: Error) => {
             // the next start of these bytes tries again (a cap rewrite or a compile that failed)
             this.prepared.delete(`${hash}:${expected}`);
