@@ -47,6 +47,8 @@ export async function sectionStart(k: StartKit): Promise<void> {
   // the floor under the JS warm start, as for the Rust one below (docs/performance.md §20)
   const warmPages = row(S, 'warm: memory faulted in during the start', 'MiB', 'lower');
   const warmFloor = row(S, 'warm: bare Node faulting in as many fresh pages (the floor)', 'ms', 'lower');
+  // the floor of any Node host: the component alone, file to first print (docs/performance.md §37)
+  const warmInit = row(S, 'warm: Node alone taking the component from its file to init\'s first print (floor of any Node host)', 'ms', 'lower');
   const hot = row(S, 'hot: another install in the same node', 'ms', 'lower');
   const coldR = rust ? row(S, 'Rust echo cold', 'ms', 'lower') : undefined;
   const warmR = rust ? row(S, 'Rust echo warm', 'ms', 'lower', { target: { kind: 'abs-max', value: 30 } }) : undefined;
@@ -61,13 +63,14 @@ export async function sectionStart(k: StartKit): Promise<void> {
   const manyName = `${MANY_N.toLocaleString('en-US')} idle Rust processes in one node`;
   const manyRss = rust ? row(S, manyName, 'total RSS GiB', 'lower', { target: { kind: 'abs-max', value: 8 } }) : undefined;
   const manyTime = rust ? row(S, manyName, 's until all answered', 'lower', { target: { kind: 'abs-max', value: 60 } }) : undefined;
-  const rs = [cold, warm, warmPages, warmFloor, hot, mem, fit, ...[coldR, warmR, warmRPages, warmRFloor, memR, fitR, manyRss, manyTime].filter((r): r is Row => r !== undefined)];
+  const rs = [cold, warm, warmPages, warmFloor, warmInit, hot, mem, fit, ...[coldR, warmR, warmRPages, warmRFloor, memR, fitR, manyRss, manyTime].filter((r): r is Row => r !== undefined)];
   notes.push(
     `${S}: time from \`node.install(dir)\` to the process's first print (\`probe ready …\` / \`rust echo ready …\`, printed first thing in init)` +
       '. cold = fresh home (jco transpile + compile + instantiate); warm = a second node (new child process) on that home, so the transpile cache is on disk but nothing is compiled in memory; ' +
       'hot = a second package in the same node. Each node idles 500 ms after boot, and 400 ms before each install (its spare worker, replaced after every start, has booted). ' +
       'The transpile cache also holds V8\'s code cache of the jco glue (written by the first start), so a warm start neither transpiles nor compiles the glue; the core wasm modules are compiled again in a new node. ' +
       'The warm starts\' floor rows (JS and Rust echo): the pages the node process faulted in between `install` and the first print (summed over the threads that existed before the install: the kernel thread, the spare worker taken, the helper threads of V8 and libuv; not the replacement spare booted meanwhile; it includes the probe started just before, which may still be compiling, so it is an upper bound of the start\'s own), and the time bare Node (the same child, right after) takes to fault in as many fresh pages, one byte written per 4 KiB page: on a virtual machine each first touch of a page is a trap into the host. ' +
+        'The "Node alone" floor row: in a child of its own on the same home (nothing compiled in it yet), a booted worker thread reads the probe\'s file, compiles its core modules as the host does (bodies validated at first call where the home records an earlier validation), loads jco\'s glue from the cache and instantiates it with the host\'s WASI and a stub kinode interface, and runs init until its first print: no kernel, no install, no messaging. ' +
         'Raw column: `new Worker()` of a trivial script until its first message. Memory: RSS of the node process (all threads) after GC, before and after ' +
       `${MEMORY_N} idle processes, divided by ${MEMORY_N} (one process of the same kind already running before, so the component\'s transpile cache is warm whichever sections ran first); raw column: ${MEMORY_N} idle worker_threads. "In 1 GiB" = floor(1024 MiB / per-process MiB).`,
   );
@@ -87,6 +90,10 @@ export async function sectionStart(k: StartKit): Promise<void> {
         hot.raw.push(w);
         await stop(a);
         a = undefined;
+        // in a node of its own, before the warm one: V8 keeps a process's compiled modules by their bytes
+        b = await child('start', { home });
+        warmInit.host.push((await b.call<{ ms: number }>('componentInit', {}, 60000)).ms);
+        await stop(b);
         b = await child('start', { home });
         const wj = await b.call<{ ms: number; faults: number }>('install', { packageName: `warm${round}` }, 60000);
         warm.host.push(wj.ms);

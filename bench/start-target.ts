@@ -3,6 +3,7 @@
 // each start faults in; `memory`: RSS per idle process against idle worker_threads; `many`: N
 // idle Rust echoes in one node; `manyRaw`: N bare worker_threads started at once.
 
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -93,6 +94,30 @@ export function startRoles(env: StartRoleEnv): Record<string, Handler> {
         for (let at = 0; at < pages * 4096; at += 4096) b[at] = 1;
         const ms = performance.now() - t0;
         return { ms, faults: process.resourceUsage().minorPageFault - faults0 };
+      });
+      // Node's own floor under the JS warm start: a booted worker brings the probe from its file to
+      // init's first print with no host around it (component-init-worker.ts). Only in a node that
+      // has not compiled the probe yet: V8 would hand back that compile's code.
+      commands.set('componentInit', async () => {
+        const wasm = built('probe-v1');
+        const hash = createHash('sha256').update(readFileSync(wasm)).digest('hex');
+        const entries = join(str(a, 'home'), 'cache', 'components');
+        const entry = readdirSync(entries).find((e) => e.startsWith(`${hash}-`));
+        if (!entry) throw new Error(`no transpile cache entry for probe-v1 under ${entries}`);
+        const w = new Worker(new URL('./component-init-worker.js', import.meta.url), {
+          workerData: { wasm, entry: join(entries, entry), our: `fake.dev@idle:floor:${PUB}` },
+        });
+        try {
+          await new Promise<void>((r) => w.once('message', () => r()));
+          await sleep(100); // its boot has settled, as a spare's has
+          const done = new Promise<{ ms?: number; printed?: string; error?: string }>((r) => w.once('message', r));
+          w.postMessage('go');
+          const r = await done;
+          if (r.error !== undefined || !r.printed?.startsWith('probe ready')) throw new Error(`component init floor: ${r.error ?? r.printed}`);
+          return { ms: r.ms };
+        } finally {
+          await w.terminate();
+        }
       });
       commands.set('rawWorker', async () => {
         const t0 = performance.now();
