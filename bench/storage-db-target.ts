@@ -209,7 +209,8 @@ export function dbRoles(env: DbRoleEnv): Record<string, Handler> {
         'sql-insert': () => void insert.run(ROW_TEXT),
         'sql-select': () => void select.all(1),
       };
-      // the floor of any module: the same store call behind the least a request/response envelope
+      // the floor of a module that decodes with JSON.parse (ours reads process_lib's spelling in place,
+      // wire/db-fast.ts, and can beat it): the same store call behind the least such an envelope
       // costs on the thread that owns the store — the request body decoded (bytes → JSON.parse), the
       // open db found in a Map, the answer's body built and encoded — with no kernel, no capability
       // check, no process and no thread crossing
