@@ -115,7 +115,18 @@ export async function sectionStorageVfs(c: StorageBenchContext): Promise<void> {
           processes: [{ name: 'rs', wasm: rust, requestCapabilities: mods, grantCapabilities: mods }],
         })
       : undefined;
-    node = await startNode({ home: join(c.work, 'storage-home'), port: 0, packages: [dir, ...(rustDir ? [rustDir] : [])], print: () => {}, driver: true });
+    // the JS process keeps every blob it sends: componentize-js frees what it allocates for an
+    // import call's arguments only when the export call returns, and a process's init never
+    // returns (README, Limits). At the default 512 MiB it ended after ~450 Writes of 1 MiB, in the
+    // middle of the 1 MiB rows; 3 GiB leaves it room for the whole section
+    node = await startNode({
+      home: join(c.work, 'storage-home'),
+      port: 0,
+      packages: [dir, ...(rustDir ? [rustDir] : [])],
+      print: () => {},
+      driver: true,
+      maxProcessMemoryBytes: 3 * 2 ** 30,
+    });
     const app = `${node.nodeName}@app:storage-bench:bench.os`;
     await node.waitForPrint(/storage ready/, 60000);
     const RS = `${node.nodeName}@rs:storage-bench-rs:bench.os`;
