@@ -10,21 +10,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileTrusted, compileValidating, SYNC_COMPILE_MAX, VALIDATED_BY } from '../host/loader/compile-gate.js';
+import { readU32 } from '../host/loader/memory-limit.js';
 import { bootNode, cleanupTempDirs, cmd, makePackage, tempDir } from './helpers.js';
 
 after(() => cleanupTempDirs());
-
-/** unsigned LEB128 at `at`: [value, next offset] */
-function leb(b: Uint8Array, at: number): [number, number] {
-  let v = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = b[at++]!;
-    v += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return [v, at];
-    shift += 7;
-  }
-}
 
 /** A copy of a core module whose first function body starts with `i32.add` on an empty stack: invalid. */
 function withInvalidFirstBody(module: Uint8Array): Uint8Array {
@@ -33,13 +22,13 @@ function withInvalidFirstBody(module: Uint8Array): Uint8Array {
   while (at < b.length) {
     const id = b[at++]!;
     let size: number;
-    [size, at] = leb(b, at);
+    [size, at] = readU32(b, at);
     if (id === 10) {
-      let p = leb(b, at)[1]; // function count
-      p = leb(b, p)[1]; // first body's size
+      let p = readU32(b, at)[1]; // function count
+      p = readU32(b, p)[1]; // first body's size
       let groups: number;
-      [groups, p] = leb(b, p);
-      for (let i = 0; i < groups; i++) p = leb(b, p)[1] + 1; // count, then the value type
+      [groups, p] = readU32(b, p);
+      for (let i = 0; i < groups; i++) p = readU32(b, p)[1] + 1; // count, then the value type
       b[p] = 0x6a;
       return b;
     }

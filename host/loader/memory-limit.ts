@@ -8,7 +8,8 @@
 const PAGE = 65536;
 const MEMORY_SECTION = 5;
 
-function readU32(b: Uint8Array, at: number): [value: number, next: number] {
+/** An unsigned LEB128 u32 at `at`: its value and the offset after it. */
+export function readU32(b: Uint8Array, at: number): [value: number, next: number] {
   let v = 0;
   let shift = 0;
   for (;;) {

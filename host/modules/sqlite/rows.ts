@@ -70,7 +70,8 @@ export function rowsJsonIn(cols: Layout, rows: unknown[][]): Uint8Array {
     s += r === 0 ? '{' : ',{';
     for (let c = 0; c < cols.length; c++) {
       const [k, i] = cols[c]!;
-      s += c === 0 ? k : `,${k}`;
+      if (c > 0) s += ',';
+      s += k;
       s += ':';
       s += valueJson(row[i]);
     }
